@@ -1,0 +1,321 @@
+"""The pure core of a diagnosis: every rule, no I/O.
+
+:func:`plan` is a generator in the manner of dnspython's ``_Resolution`` and httpx's
+``auth_flow``: it *yields* the DNS queries it needs (a batch at a time; a batch's queries
+may run concurrently) and is *sent* their answers, until it returns the
+:class:`~maildiag.model.Diagnosis`. The sync and async shells in :mod:`maildiag._shells`
+only run queries; no rule is written twice, and tests drive the core with no network::
+
+    flow = plan("jane@example.com", Options())
+    assert next(flow) == (Query("example.com", "MX"),)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from collections.abc import Generator, Iterable, Sequence
+
+from maildiag import catalog, flags, providers, syntax, typo
+from maildiag.model import (
+    Blame,
+    Diagnosis,
+    DnsAnswer,
+    DnsStatus,
+    Finding,
+    MxHost,
+    ProviderMatch,
+    Verdict,
+    sort_findings,
+)
+from maildiag.options import Options
+
+__all__ = ["Flow", "Query", "decide", "plan"]
+
+#: At most this many MX hosts get their addresses looked up; more is a misconfiguration
+#: and would only spend the customer's time.
+MAX_MX_HOSTS = 8
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Query:
+    """One DNS question: an ASCII (IDNA) name, without trailing dot, and a record type."""
+
+    name: str
+    rdtype: str
+
+
+Flow = Generator[tuple[Query, ...], tuple[DnsAnswer, ...], Diagnosis]
+
+_FAILURE_CODES = {
+    DnsStatus.TIMEOUT: "dns.timeout",
+    DnsStatus.SERVFAIL: "dns.servfail",
+    DnsStatus.REFUSED: "dns.refused",
+    DnsStatus.NO_RESOLVER: "dns.no_resolver",
+    DnsStatus.ERROR: "dns.error",
+}
+
+
+@dataclasses.dataclass(slots=True)
+class _Draft:
+    """What the flow has gathered so far (private, mutable, never leaves the core)."""
+
+    address: str
+    normalized: str | None = None
+    domain: str | None = None
+    suggestion: str | None = None
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    mx: list[MxHost] = dataclasses.field(default_factory=list)
+    providers: tuple[ProviderMatch, ...] = ()
+    dns: list[DnsAnswer] = dataclasses.field(default_factory=list)
+    checks: list[str] = dataclasses.field(default_factory=list)
+
+    def add(self, code: str, params: dict[str, object] | None = None, evidence: Iterable[str] = ()) -> None:
+        self.findings.append(catalog.make(code, params, evidence))
+
+    def has_code(self, code: str) -> bool:
+        return any(f.code == code for f in self.findings)
+
+
+def plan(address: str, options: Options) -> Flow:
+    """Diagnose ``address``, yielding DNS query batches and receiving their answers."""
+    draft = _Draft(address=address)
+
+    # 1. Syntax (email-validator) and repair of input a customer plausibly typed wrong.
+    parsed = syntax.check(address, options)
+    draft.checks.append("syntax")
+    draft.findings.extend(parsed.findings)
+    draft.normalized = parsed.normalized
+    draft.domain = parsed.domain
+    draft.suggestion = parsed.repaired
+    if not parsed.valid or parsed.local is None or parsed.ascii_domain is None:
+        return decide(draft, options)
+    local, ascii_domain = parsed.local, parsed.ascii_domain
+
+    # 2. Domain typos, judged on the domain as typed: a typo domain may well resolve.
+    if options.suggest_typos:
+        draft.checks.append("typo")
+        hit = typo.suggest(ascii_domain, extra_domains=options.extra_domains)
+        if hit is not None:
+            suggested = f"{local}@{hit.suggestion}"
+            draft.suggestion = suggested
+            draft.add(
+                "domain.typo",
+                {"domain": ascii_domain, "suggestion": hit.suggestion, "suggested_address": suggested},
+                [f"{hit.kind} typo, distance {hit.distance:g}"],
+            )
+
+    # 3. Flags from maintained data (disposable, role, free webmail, the shop's lists).
+    draft.checks.append("flags")
+    draft.findings.extend(flags.check(local, ascii_domain, options))
+
+    if options.offline:
+        draft.providers = providers.identify(ascii_domain, (), options)
+        draft.findings.extend(providers.findings(draft.providers, options))
+        return decide(draft, options)
+
+    # 4. DNS: MX first (RFC 5321 §5.1), then the exchangers' addresses, concurrently.
+    draft.checks.append("dns")
+    (mx_answer,) = yield (Query(ascii_domain, "MX"),)
+    draft.dns.append(mx_answer)
+    hosts = yield from _mail_route(draft, ascii_domain, mx_answer, options)
+
+    draft.providers = providers.identify(ascii_domain, [h.host for h in hosts], options)
+    draft.findings.extend(providers.findings(draft.providers, options))
+    return decide(draft, options)
+
+
+def _mail_route(
+    draft: _Draft, domain: str, mx_answer: DnsAnswer, options: Options
+) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], list[MxHost]]:
+    """Work out where mail for ``domain`` would go; add findings on the way."""
+    status = mx_answer.status
+    if status in _FAILURE_CODES:
+        _dns_failure(draft, mx_answer)
+        return []
+
+    if status is DnsStatus.NXDOMAIN:
+        lying = yield from _resolver_is_lying(draft, domain, options)
+        if lying:
+            draft.add("dns.resolver_lying", {"domain": domain}, [mx_answer.describe()])
+        elif lying is None:
+            # The sanity check itself failed: we cannot tell a dead domain from dead DNS.
+            draft.add("dns.unverified_nxdomain", {"domain": domain}, [mx_answer.describe()])
+        else:
+            draft.add("domain.not_found", {"domain": domain}, [mx_answer.describe()])
+        return []
+
+    if status is DnsStatus.NODATA:
+        return (yield from _implicit_mx(draft, domain, mx_answer, options))
+
+    records = _parse_mx(mx_answer.records)
+    null = [r for r in records if r[1] == "."]
+    if null and len(records) == 1:
+        # RFC 7505 §3: a single MX with an empty exchange ("0 .") says "no mail here".
+        draft.add("mx.null", {"domain": domain}, [mx_answer.describe()])
+        return []
+    if null:
+        # RFC 7505 §4.3: a null MX mixed with real ones is an error; senders use the real ones.
+        draft.add("mx.null_mixed", {"domain": domain}, [mx_answer.describe()])
+        records = [r for r in records if r[1] != "."]
+    if not records:
+        draft.add("dns.error", {"name": domain, "rdtype": "MX", "detail": "malformed MX"}, [mx_answer.describe()])
+        return []
+
+    records = records[:MAX_MX_HOSTS]
+    hosts = list(dict.fromkeys(host for _, host in records))
+    queries = tuple(Query(h, t) for h in hosts for t in ("A", "AAAA"))
+    answers = yield queries
+    draft.dns.extend(answers)
+    by_key = {(a.name, a.rdtype): a for a in answers}
+
+    usable = 0
+    failed = 0
+    for pref, host in records:
+        a, aaaa = by_key[(host, "A")], by_key[(host, "AAAA")]
+        addresses = tuple(r for x in (a, aaaa) if x.status is DnsStatus.OK for r in x.records)
+        draft.mx.append(MxHost(pref, host, addresses))
+        evidence = [a.describe(), aaaa.describe()]
+        cname = a.canonical_name or aaaa.canonical_name
+        if cname:
+            # RFC 2181 §10.3: an MX must point at a name with address records, not an alias.
+            draft.add("mx.host_cname", {"host": host, "target": cname}, evidence)
+        failures = [x for x in (a, aaaa) if x.status in _FAILURE_CODES]
+        if addresses:
+            routable = [ip for ip in addresses if _routable(ip, options)]
+            if routable:
+                usable += 1
+            else:
+                draft.add("mx.host_not_routable", {"host": host, "addresses": addresses}, evidence)
+        elif failures:
+            failed += 1
+            _dns_failure(draft, failures[0])
+        elif a.status is DnsStatus.NXDOMAIN and aaaa.status is DnsStatus.NXDOMAIN:
+            draft.add("mx.host_not_found", {"host": host}, evidence)
+        else:
+            draft.add("mx.host_no_address", {"host": host}, evidence)
+
+    if usable == 0 and failed == 0:
+        draft.add("mx.no_usable_host", {"domain": domain, "hosts": hosts}, [mx_answer.describe()])
+    return draft.mx
+
+
+def _implicit_mx(
+    draft: _Draft, domain: str, mx_answer: DnsAnswer, options: Options
+) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], list[MxHost]]:
+    """RFC 5321 §5.1: with no MX, the domain's own A/AAAA records act as an implicit MX."""
+    answers = yield (Query(domain, "A"), Query(domain, "AAAA"))
+    draft.dns.extend(answers)
+    failures = [x for x in answers if x.status in _FAILURE_CODES]
+    addresses = tuple(r for x in answers if x.status is DnsStatus.OK for r in x.records)
+    evidence = [mx_answer.describe(), *(x.describe() for x in answers)]
+    if not addresses:
+        if failures:
+            _dns_failure(draft, failures[0])
+        else:
+            draft.add("domain.no_mail_route", {"domain": domain}, evidence)
+        return []
+    host = MxHost(0, domain, addresses, implicit=True)
+    draft.mx.append(host)
+    if any(_routable(ip, options) for ip in addresses):
+        draft.add("mx.implicit", {"domain": domain}, evidence)
+    else:
+        # Like email-validator: a fallback to an address no one on the internet can reach
+        # is no mail route at all.
+        draft.add("mx.implicit_not_routable", {"domain": domain, "addresses": addresses}, evidence)
+    return [host]
+
+
+def _resolver_is_lying(
+    draft: _Draft, domain: str, options: Options
+) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], bool | None]:
+    """NXDOMAIN for a domain we know exists, or for a sanity name, means the resolver lies.
+
+    Returns True (lying), False (the answer can be trusted) or None (cannot tell).
+    """
+    if typo.is_known_domain(domain) or providers.is_known_domain(domain) or domain in options.sanity_domains:
+        return True
+    canaries = [d for d in options.sanity_domains if d != domain]
+    if not canaries:
+        return False
+    answers = yield (Query(canaries[0], "MX"),)
+    draft.dns.extend(answers)
+    status = answers[0].status
+    if status is DnsStatus.NXDOMAIN:
+        return True
+    if status in (DnsStatus.OK, DnsStatus.NODATA):
+        return False
+    return None
+
+
+def _dns_failure(draft: _Draft, answer: DnsAnswer) -> None:
+    code = _FAILURE_CODES[answer.status]
+    if not draft.has_code(code):
+        draft.add(code, {"name": answer.name, "rdtype": answer.rdtype, "detail": answer.detail}, [answer.describe()])
+
+
+def _parse_mx(records: Sequence[str]) -> list[tuple[int, str]]:
+    """Parse ``"10 mx.example."`` records, sorted by preference (RFC 5321 §5.1), then name."""
+    parsed: list[tuple[int, str]] = []
+    for record in records:
+        pref, _, host = record.partition(" ")
+        try:
+            value = int(pref)
+        except ValueError:
+            continue
+        host = host.strip()
+        host = "." if host in ("", ".") else host.rstrip(".").lower()
+        parsed.append((value, host))
+    return sorted(parsed)
+
+
+def _routable(ip: str, options: Options) -> bool:
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if options.allow_private_addresses:
+        return not (addr.is_unspecified or addr.is_multicast)
+    return addr.is_global
+
+
+def decide(draft: _Draft, options: Options) -> Diagnosis:
+    """Turn the gathered findings into a verdict, blame and confidence."""
+    findings = sort_findings(draft.findings)
+    verdict, blame, confidence = Verdict.OK, Blame.NONE, 0.0
+    deciding: catalog.CodeInfo | None = None
+    for f in findings:
+        entry = catalog.info(f.code)
+        if entry.verdict is None:
+            continue
+        if deciding is None or catalog.VERDICT_RANK[entry.verdict] > catalog.VERDICT_RANK[verdict]:
+            deciding, verdict = entry, entry.verdict
+    if draft.suggestion is not None:
+        # A repaired or typo-corrected address to offer: the customer can fix it right now,
+        # whatever else is wrong with the address as typed.
+        verdict, blame = Verdict.FIX, Blame.ADDRESS
+        confidence = max(
+            (catalog.info(f.code).confidence for f in findings if catalog.info(f.code).verdict is Verdict.FIX),
+            default=0.9,
+        )
+    elif deciding is not None:
+        blame, confidence = deciding.blame, deciding.confidence
+    else:
+        # Nothing wrong found: how sure we are depends on how far we looked.
+        confidence = 0.5 if "dns" not in draft.checks else 0.8
+    return Diagnosis(
+        address=draft.address,
+        normalized=draft.normalized,
+        verdict=verdict,
+        blame=blame,
+        confidence=round(confidence, 3),
+        suggestion=draft.suggestion,
+        findings=findings,
+        domain=draft.domain,
+        mx=tuple(draft.mx),
+        providers=draft.providers,
+        dns=tuple(draft.dns),
+        data_versions=flags.data_versions() if "flags" in draft.checks else {},
+        checks=tuple(draft.checks),
+    )
+

@@ -1,0 +1,61 @@
+"""The entry points: :func:`diagnose` and :func:`adiagnose`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from maildiag._core import plan
+from maildiag._shells import run_async, run_sync
+from maildiag.model import Diagnosis
+from maildiag.options import Options
+
+__all__ = ["adiagnose", "diagnose"]
+
+
+def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
+    base = options if options is not None else Options()
+    return base.replace(**overrides) if overrides else base
+
+
+def _check_input(address: object) -> str:
+    if not isinstance(address, str):
+        raise TypeError(f"address must be str, not {type(address).__name__}")
+    return address
+
+
+def diagnose(address: str, /, *, options: Options | None = None, **overrides: Any) -> Diagnosis:
+    """Diagnose ``address``: will mail to it arrive, and if not, why and what to do.
+
+    Args:
+        address: the address as the customer typed it. Any string is accepted; problems
+            with it are findings, never exceptions.
+        options: an :class:`Options` value; keyword ``overrides`` (``offline=True``,
+            ``deadline=1.0``, ``resolver=...``) are applied on top of it.
+
+    Returns:
+        A :class:`Diagnosis`. DNS failures on our side give the verdict ``unknown``,
+        never ``undeliverable``. The call returns within ``deadline`` seconds of DNS time.
+
+    Raises:
+        TypeError: ``address`` is not a ``str`` (for example ``bytes`` or ``None``).
+        ValueError / TypeError: an option has an invalid value.
+
+    .. versionadded:: 0.1.0
+    """
+    opts = _options(options, overrides)
+    flow = plan(_check_input(address), opts)
+    return run_sync(flow, opts.resolver, opts.deadline)
+
+
+async def adiagnose(address: str, /, *, options: Options | None = None, **overrides: Any) -> Diagnosis:
+    """The asyncio twin of :func:`diagnose`: same arguments, same rules, same result.
+
+    MX hosts' addresses are looked up concurrently and the deadline is kept with
+    ``asyncio.timeout``. A synchronous ``dns.resolver.Resolver`` passed as ``resolver`` is
+    mirrored by an async one with the same servers and cache.
+
+    .. versionadded:: 0.1.0
+    """
+    opts = _options(options, overrides)
+    flow = plan(_check_input(address), opts)
+    return await run_async(flow, opts.resolver, opts.deadline)

@@ -1,0 +1,86 @@
+"""Customer-facing message templates, per locale, as package data.
+
+Templates live in ``maildiag/messages/<locale>/<area>.toml`` as ``"code" = "text"`` and use
+``str.format`` fields filled from a finding's ``params`` (``"Did you mean {suggestion}?"``).
+English (``en``) and Hebrew (``he``) ship with maildiag; a shop adds or overrides text by
+passing its own ``templates`` mapping to :func:`render`.
+
+Messages are *not* API: match on codes, show messages.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+__all__ = ["available_locales", "placeholders", "render", "templates"]
+
+DEFAULT_LOCALE = "en"
+
+
+@functools.cache
+def available_locales() -> tuple[str, ...]:
+    """The locales that ship with maildiag."""
+    folder = resources.files("maildiag") / "messages"
+    return tuple(sorted(e.name for e in folder.iterdir() if e.is_dir() and e.name[0] != "_"))
+
+
+@functools.cache
+def templates(locale: str) -> Mapping[str, str]:
+    """Every template of ``locale`` (without fallback), keyed by code or checklist step."""
+    folder = resources.files("maildiag") / "messages" / locale
+    found: dict[str, str] = {}
+    if not folder.is_dir():
+        return found
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            found.update(tomllib.loads(entry.read_text(encoding="utf-8")))
+    return found
+
+
+def placeholders(template: str) -> set[str]:
+    """The field names a template uses (``{suggestion}`` gives ``suggestion``)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _base_locale(locale: str) -> str:
+    return locale.replace("_", "-").split("-")[0].lower()
+
+
+class _Params(dict[str, Any]):
+    """Missing parameters render as an empty string rather than raising."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(
+    code: str,
+    params: Mapping[str, Any] | None = None,
+    locale: str = DEFAULT_LOCALE,
+    *,
+    templates_override: Mapping[str, str] | None = None,
+) -> str:
+    """The message for ``code`` in ``locale``, falling back to English, then to the code.
+
+    ``locale`` may be a tag such as ``he-IL``; its base language is used.
+    """
+    template = None
+    if templates_override:
+        template = templates_override.get(code)
+    if template is None:
+        template = templates(_base_locale(locale)).get(code)
+    if template is None:
+        template = templates(DEFAULT_LOCALE).get(code, code)
+    values = _Params({k: _display(v) for k, v in (params or {}).items()})
+    return string.Formatter().vformat(template, (), values)
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value)
+    return value

@@ -1,0 +1,447 @@
+"""The values maildiag returns: :class:`Diagnosis` and the parts it is made of.
+
+Everything here is a frozen dataclass. A diagnosis is a *value*: it never raises,
+it compares by content, and ``Diagnosis.from_dict(d.to_dict()) == d`` holds for
+every diagnosis (a property test checks it). ``to_dict()`` builds a new structure
+of plain JSON types and never changes the object it was called on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, TypeAlias
+
+__all__ = [
+    "Actor",
+    "Blame",
+    "Diagnosis",
+    "DnsAnswer",
+    "DnsStatus",
+    "Finding",
+    "MxHost",
+    "ParamValue",
+    "ProviderMatch",
+    "Severity",
+    "Verdict",
+]
+
+#: The types a finding's parameter may hold. Lists given by callers are stored as tuples.
+ParamValue: TypeAlias = str | int | float | bool | None | tuple[str, ...]
+
+
+class Verdict(StrEnum):
+    """What a shop should do with the address, from best to worst news.
+
+    - ``ok``: nothing wrong was found (how sure depends on the checks that ran).
+    - ``fix``: the customer very likely mistyped it; :attr:`Diagnosis.suggestion` holds the fix.
+    - ``risky``: mail may arrive but something is known to get in the way (disposable,
+      a quarantining gateway, a misconfigured MX...).
+    - ``undeliverable``: mail to this address cannot arrive (bad syntax, no such domain, null MX).
+    - ``unknown``: we could not tell, usually because *our* DNS or network failed. Never block a
+      customer on ``unknown``.
+    """
+
+    OK = "ok"
+    FIX = "fix"
+    RISKY = "risky"
+    UNDELIVERABLE = "undeliverable"
+    UNKNOWN = "unknown"
+
+
+class Severity(StrEnum):
+    """How much a single finding matters."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Blame(StrEnum):
+    """Whose side the problem is on."""
+
+    NONE = "none"
+    ADDRESS = "address"  # the customer typed it wrong / the mailbox does not exist
+    DOMAIN = "domain"  # the domain's mail set-up (no MX, null MX, broken hosts)
+    PROVIDER_POLICY = "provider_policy"  # the mailbox provider's filtering or policy
+    SENDER = "sender"  # the shop's own sending (reputation, authentication); bounces only
+    OUR_NETWORK = "our_network"  # our resolver or network failed: says nothing of the address
+    TRANSIENT = "transient"  # a temporary condition (greylisting, full mailbox, rate limit)
+
+
+class Actor(StrEnum):
+    """Who must act to fix a finding."""
+
+    NOBODY = "nobody"
+    CUSTOMER = "customer"
+    SHOP = "shop"
+    CUSTOMER_IT = "customer_it"
+
+
+class DnsStatus(StrEnum):
+    """The outcome of one DNS query, as the pure core sees it."""
+
+    OK = "ok"
+    NXDOMAIN = "nxdomain"  # RFC 8020: the name does not exist
+    NODATA = "nodata"  # the name exists but has no record of this type
+    SERVFAIL = "servfail"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"  # the query, or our overall deadline, ran out
+    NO_RESOLVER = "no_resolver"  # no nameserver is configured on this machine
+    ERROR = "error"  # anything else (malformed answer, YXDOMAIN...)
+
+
+def _freeze_value(value: Any) -> ParamValue:
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value) if isinstance(value, set | frozenset) else value
+        return tuple(str(v) for v in items)
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    return str(value)
+
+
+def freeze_params(params: Mapping[str, Any] | None) -> Mapping[str, ParamValue]:
+    """Copy ``params`` into a read-only mapping of JSON-compatible values."""
+    if not params:
+        return MappingProxyType({})
+    return MappingProxyType({str(k): _freeze_value(v) for k, v in params.items()})
+
+
+def _thaw(value: ParamValue) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _enum_value(value: StrEnum | str) -> str:
+    return value.value if isinstance(value, StrEnum) else value
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing maildiag noticed, with a stable dotted ``code``.
+
+    The code (``domain.typo``, ``mx.null``...) is the API; the English text is not.
+    ``params`` fill the message templates (see :func:`maildiag.messages.render`) and
+    ``evidence`` holds short facts that led to the finding (the DNS answers seen,
+    the MX host that matched...).
+    """
+
+    code: str
+    severity: Severity
+    blame: Blame = Blame.NONE
+    actor: Actor = Actor.NOBODY
+    params: Mapping[str, ParamValue] = dataclasses.field(default_factory=dict)
+    evidence: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))
+        object.__setattr__(self, "blame", Blame(self.blame))
+        object.__setattr__(self, "actor", Actor(self.actor))
+        object.__setattr__(self, "params", freeze_params(self.params))
+        object.__setattr__(self, "evidence", tuple(str(e) for e in self.evidence))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.severity, tuple(sorted(self.params.items()))))
+
+    def message(self, locale: str = "en") -> str:
+        """The customer-facing text for this finding in ``locale`` (falls back to English)."""
+        from maildiag.messages import render
+
+        return render(self.code, self.params, locale)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new JSON-compatible dict; does not change ``self``."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "blame": self.blame.value,
+            "actor": self.actor.value,
+            "params": {k: _thaw(v) for k, v in self.params.items()},
+            "evidence": list(self.evidence),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """Rebuild a finding from :meth:`to_dict` output."""
+        return cls(
+            code=str(data["code"]),
+            severity=Severity(data["severity"]),
+            blame=Blame(data.get("blame", "none")),
+            actor=Actor(data.get("actor", "nobody")),
+            params=dict(data.get("params") or {}),
+            evidence=tuple(data.get("evidence") or ()),
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DnsAnswer:
+    """What one DNS query returned. Records are in presentation format.
+
+    MX records read ``"10 mx1.example."``; A/AAAA records are addresses.
+    ``canonical_name`` is set when the name was an alias (CNAME) for another.
+    """
+
+    name: str
+    rdtype: str
+    status: DnsStatus
+    records: tuple[str, ...] = ()
+    canonical_name: str | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", DnsStatus(self.status))
+        object.__setattr__(self, "records", tuple(self.records))
+
+    def describe(self) -> str:
+        """A one-line summary for evidence lists: ``MX example.com: 10 mx.example.com.``."""
+        if self.status is DnsStatus.OK:
+            body = " | ".join(self.records)
+            if self.canonical_name:
+                body += f" (via CNAME {self.canonical_name})"
+        else:
+            body = self.status.value.upper() + (f" ({self.detail})" if self.detail else "")
+        return f"{self.rdtype} {self.name}: {body}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new JSON-compatible dict."""
+        return {
+            "name": self.name,
+            "rdtype": self.rdtype,
+            "status": self.status.value,
+            "records": list(self.records),
+            "canonical_name": self.canonical_name,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DnsAnswer:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(
+            name=str(data["name"]),
+            rdtype=str(data["rdtype"]),
+            status=DnsStatus(data["status"]),
+            records=tuple(data.get("records") or ()),
+            canonical_name=data.get("canonical_name"),
+            detail=str(data.get("detail") or ""),
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MxHost:
+    """One mail exchanger of the domain, as found in DNS (RFC 5321 §5.1).
+
+    ``implicit`` is true when the domain has no MX and its own address records act as
+    the mail exchanger.
+    """
+
+    preference: int
+    host: str
+    addresses: tuple[str, ...] = ()
+    implicit: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "addresses", tuple(self.addresses))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new JSON-compatible dict."""
+        return {
+            "preference": self.preference,
+            "host": self.host,
+            "addresses": list(self.addresses),
+            "implicit": self.implicit,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MxHost:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(
+            preference=int(data["preference"]),
+            host=str(data["host"]),
+            addresses=tuple(data.get("addresses") or ()),
+            implicit=bool(data.get("implicit", False)),
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProviderMatch:
+    """Who runs the mailbox, and how we know.
+
+    ``kind`` is one of ``consumer_webmail``, ``hosted_workspace``, ``security_gateway``,
+    ``isp``, ``filtered_isp``, ``disposable``, ``hosting``. ``matched_by`` is ``"mx"``
+    or ``"domain"``, and ``matched`` the MX host or domain that matched.
+    """
+
+    id: str
+    name: str
+    kind: str
+    matched_by: str
+    matched: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new JSON-compatible dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProviderMatch:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(**{f.name: str(data[f.name]) for f in dataclasses.fields(cls)})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """The answer to "will mail to this address arrive, and if not, why?".
+
+    Attributes:
+        address: the input exactly as given.
+        normalized: the normalized address (email-validator's normal form), or ``None``
+            when the input could not be parsed as an address at all.
+        verdict: the overall :class:`Verdict`.
+        blame: whose side the deciding problem is on.
+        confidence: how sure we are of the verdict, from 0 to 1.
+        suggestion: a corrected address to offer the customer ("Did you mean ...?").
+        findings: everything noticed, most severe first.
+        domain: the domain part (Unicode form) when one could be found.
+        mx: the mail exchangers, sorted by preference, when DNS was checked.
+        providers: who runs the mailbox (MX-based first, then domain-based).
+        dns: every DNS answer seen, as evidence.
+        data_versions: the versions of the data sets used (disposable list, PSL...).
+        checks: the checks that ran (``syntax``, ``typo``, ``dns``...).
+    """
+
+    address: str
+    normalized: str | None
+    verdict: Verdict
+    blame: Blame = Blame.NONE
+    confidence: float = 0.0
+    suggestion: str | None = None
+    findings: tuple[Finding, ...] = ()
+    domain: str | None = None
+    mx: tuple[MxHost, ...] = ()
+    providers: tuple[ProviderMatch, ...] = ()
+    dns: tuple[DnsAnswer, ...] = ()
+    data_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    checks: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "verdict", Verdict(self.verdict))
+        object.__setattr__(self, "blame", Blame(self.blame))
+        object.__setattr__(self, "findings", tuple(self.findings))
+        object.__setattr__(self, "mx", tuple(self.mx))
+        object.__setattr__(self, "providers", tuple(self.providers))
+        object.__setattr__(self, "dns", tuple(self.dns))
+        object.__setattr__(self, "checks", tuple(self.checks))
+        object.__setattr__(
+            self, "data_versions", MappingProxyType(dict(self.data_versions))
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Diagnosis):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash((self.address, self.verdict, self.codes))
+
+    # -- convenience ---------------------------------------------------------------------
+
+    @property
+    def ok(self) -> bool:
+        """True when the verdict is ``ok``."""
+        return self.verdict is Verdict.OK
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes of all findings, in order."""
+        return tuple(f.code for f in self.findings)
+
+    @property
+    def provider(self) -> ProviderMatch | None:
+        """The most specific provider known (the first of :attr:`providers`), if any."""
+        return self.providers[0] if self.providers else None
+
+    def has(self, code: str) -> bool:
+        """True when a finding with ``code`` (or under the prefix ``code.``) is present."""
+        return any(f.code == code or f.code.startswith(code + ".") for f in self.findings)
+
+    def find(self, code: str) -> Finding | None:
+        """The first finding with exactly ``code``, or ``None``."""
+        return next((f for f in self.findings if f.code == code), None)
+
+    def message(self, locale: str = "en") -> str:
+        """The text a shop shows the customer: the most important finding's message.
+
+        Returns an empty string when there is nothing to tell the customer.
+        """
+        shown = self.messages(locale)
+        return shown[0] if shown else ""
+
+    def messages(self, locale: str = "en") -> list[str]:
+        """Messages of every finding worth showing (not ``info`` on an ``ok`` verdict)."""
+        return [
+            f.message(locale)
+            for f in self.findings
+            if f.severity is not Severity.INFO or self.verdict is not Verdict.OK
+        ]
+
+    def raise_for_problems(self) -> Diagnosis:
+        """Raise :class:`maildiag.UndeliverableError` unless the verdict is ``ok`` or ``risky``.
+
+        Returns ``self`` otherwise, so it can be chained. ``unknown`` never raises: our own
+        failure to check must not block a customer.
+        """
+        from maildiag.errors import UndeliverableError
+
+        if self.verdict in (Verdict.FIX, Verdict.UNDELIVERABLE):
+            raise UndeliverableError(self)
+        return self
+
+    # -- serialization -------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new JSON-compatible dict; never changes ``self``."""
+        return {
+            "address": self.address,
+            "normalized": self.normalized,
+            "verdict": self.verdict.value,
+            "blame": self.blame.value,
+            "confidence": self.confidence,
+            "suggestion": self.suggestion,
+            "findings": [f.to_dict() for f in self.findings],
+            "domain": self.domain,
+            "mx": [m.to_dict() for m in self.mx],
+            "providers": [p.to_dict() for p in self.providers],
+            "dns": [a.to_dict() for a in self.dns],
+            "data_versions": dict(self.data_versions),
+            "checks": list(self.checks),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Diagnosis:
+        """Rebuild a diagnosis from :meth:`to_dict` output (for example after JSON)."""
+        return cls(
+            address=str(data["address"]),
+            normalized=data.get("normalized"),
+            verdict=Verdict(data["verdict"]),
+            blame=Blame(data.get("blame", "none")),
+            confidence=float(data.get("confidence", 0.0)),
+            suggestion=data.get("suggestion"),
+            findings=tuple(Finding.from_dict(f) for f in data.get("findings") or ()),
+            domain=data.get("domain"),
+            mx=tuple(MxHost.from_dict(m) for m in data.get("mx") or ()),
+            providers=tuple(ProviderMatch.from_dict(p) for p in data.get("providers") or ()),
+            dns=tuple(DnsAnswer.from_dict(a) for a in data.get("dns") or ()),
+            data_versions=dict(data.get("data_versions") or {}),
+            checks=tuple(data.get("checks") or ()),
+        )
+
+
+def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Most severe first; stable otherwise (the order checks ran in)."""
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return tuple(sorted(findings, key=lambda f: rank[f.severity]))

@@ -1,0 +1,69 @@
+"""Options: one immutable value holding every setting of a diagnosis.
+
+There are no mutable module-level defaults. Pass ``Options(...)`` or keyword arguments
+to :func:`maildiag.diagnose`; ``options.replace(deadline=1.0)`` derives a new value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["DEFAULT_DEADLINE", "Options"]
+
+#: The default overall deadline, in seconds, for the DNS part of a diagnosis. A checkout
+#: page waits for this at most; sync and async honour it alike.
+DEFAULT_DEADLINE = 3.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Options:
+    """Settings of a diagnosis.
+
+    Attributes:
+        offline: skip DNS entirely (syntax, typos and data-file flags only): the fastest path.
+        deadline: seconds the whole DNS part may take; past it, what is left is ``unknown``.
+        resolver: a ``dns.resolver.Resolver``, ``dns.asyncresolver.Resolver`` or a
+            :class:`maildiag.testing.FakeResolver`. ``None`` uses a shared caching resolver
+            built from the system configuration.
+        allow_private_addresses: count loopback and private MX addresses as usable (test
+            networks and intranets). Off by default: on the internet they cannot receive mail.
+        suggest_typos: look for domain typos.
+        extra_domains: the shop's own known-good domains: typo targets and never "corrected".
+        allow: domains or addresses the shop trusts: no disposable/role/deny flags for them.
+        deny: domains or addresses the shop refuses (finding ``policy.denied``).
+        extra_providers: provider entries (same fields as the package data files) to add to
+            or override the shipped ones.
+        sanity_domains: names that surely exist; used to notice a resolver that lies
+            with NXDOMAIN for everything (a sandbox, a captive portal).
+        allow_smtputf8: accept internationalized local parts (RFC 6531).
+        locale: default locale for messages produced along with the diagnosis (CLI).
+    """
+
+    offline: bool = False
+    deadline: float = DEFAULT_DEADLINE
+    resolver: Any = dataclasses.field(default=None, compare=False)
+    allow_private_addresses: bool = False
+    suggest_typos: bool = True
+    extra_domains: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    extra_providers: tuple[Mapping[str, Any], ...] = ()
+    sanity_domains: tuple[str, ...] = ("gmail.com", "outlook.com")
+    allow_smtputf8: bool = True
+    locale: str = "en"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.deadline, int | float) or self.deadline <= 0:
+            raise ValueError(f"deadline must be a positive number of seconds, not {self.deadline!r}")
+        for name in ("extra_domains", "allow", "deny", "sanity_domains"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                raise TypeError(f"{name} must be a sequence of strings, not a single string")
+            object.__setattr__(self, name, tuple(str(v).strip().lower() for v in value))
+        object.__setattr__(self, "extra_providers", tuple(self.extra_providers))
+
+    def replace(self, **changes: Any) -> Options:
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
