@@ -1,0 +1,93 @@
+"""Shared fixtures: a real unbound on loopback serving tests/dns/test.zone as the root zone.
+
+The server is the whole "internet" of the tests: names not in the zone get an
+authoritative NXDOMAIN; ``*.servfail.example``, ``*.refused.example`` and
+``*.timeout.example`` fail as their names say. Nothing ever leaves 127.0.0.1.
+
+Without unbound installed, tests that need it are skipped on a developer's machine but
+**fail** when ``CI`` is set, so a missing install step cannot hide behind a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+
+import dns.message
+import dns.query
+import dns.resolver
+import pytest
+
+HERE = pathlib.Path(__file__).parent
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _unbound() -> str | None:
+    return shutil.which("unbound") or (
+        "/usr/sbin/unbound" if os.path.exists("/usr/sbin/unbound") else None
+    )
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[tuple[str, int]]:
+    """A real unbound on 127.0.0.1:<random port>; yields (host, port)."""
+    exe = _unbound()
+    if exe is None:
+        message = "unbound is not installed (apt-get install -y unbound)"
+        if os.environ.get("CI"):
+            pytest.fail(message + " -- under CI a missing test server is a failure", pytrace=False)
+        pytest.skip(message)
+    workdir = tempfile.mkdtemp(prefix="maildiag-unbound-")
+    port = _free_port()
+    conf = (
+        (HERE / "dns" / "unbound.conf.in")
+        .read_text()
+        .replace("@PORT@", str(port))
+        .replace("@DIR@", workdir)
+        .replace("@ZONE@", str(HERE / "dns" / "test.zone"))
+    )
+    conf_path = pathlib.Path(workdir) / "unbound.conf"
+    conf_path.write_text(conf)
+    log_path = pathlib.Path(workdir) / "unbound.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([exe, "-d", "-c", str(conf_path)], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            query = dns.message.make_query("ns.maildiag.example", "A")
+            dns.query.udp(query, "127.0.0.1", port=port, timeout=0.2)
+            break
+        except Exception:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("unbound did not start:\n" + log_path.read_text(), pytrace=False)
+    yield ("127.0.0.1", port)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def resolver(dns_server: tuple[str, int]) -> dns.resolver.Resolver:
+    """A dnspython resolver pointed at the loopback unbound, without a cache."""
+    r = dns.resolver.Resolver(configure=False)
+    r.nameservers = [dns_server[0]]
+    r.port = dns_server[1]
+    r.timeout, r.lifetime = 0.5, 1.0
+    r.cache = None
+    return r
