@@ -71,7 +71,6 @@ def default_resolver() -> dns.resolver.Resolver:
 
 @functools.cache
 def _default_async_resolver() -> dns.asyncresolver.Resolver:
-    import dns.asyncresolver
 
     return _async_twin(default_resolver())
 
@@ -150,17 +149,17 @@ def _lookup_sync(resolver: Any, query: Query, timeout: float) -> DnsAnswer:
         answer = resolver.resolve(
             query.name + ".", query.rdtype, lifetime=timeout, raise_on_no_answer=False, search=False
         )
-    except Exception as error:  # noqa: BLE001 -- every failure becomes a value
+    except Exception as error:
         return answer_from_error(query, error)
     return answer_from_dnspython(query, answer)
 
 
 def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
     """Drive ``flow`` with a blocking resolver; batches run on a shared thread pool."""
-    resolver = resolver if resolver is not None else default_resolver()
     stop_at = time.monotonic() + deadline
     try:
         batch = next(flow)
+        resolver = resolver if resolver is not None else default_resolver()
         while True:
             left = stop_at - time.monotonic()
             if left <= 0:
@@ -193,7 +192,7 @@ async def _lookup_async(resolver: Any, query: Query, timeout: float) -> DnsAnswe
             answer = await resolver.resolve(
                 query.name + ".", query.rdtype, lifetime=timeout, raise_on_no_answer=False, search=False
             )
-    except Exception as error:  # noqa: BLE001 -- every failure becomes a value
+    except Exception as error:
         return answer_from_error(query, error)
     return answer_from_dnspython(query, answer)
 
@@ -210,10 +209,10 @@ def _as_async(resolver: Any) -> Any:
 
 async def run_async(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
     """Drive ``flow`` on asyncio; the queries of a batch run concurrently."""
-    resolver = _as_async(resolver)
     stop_at = time.monotonic() + deadline
     try:
         batch = next(flow)
+        resolver = _as_async(resolver)
         while True:
             left = stop_at - time.monotonic()
             if left <= 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from maildiag._core import plan
@@ -12,9 +13,24 @@ from maildiag.options import Options
 __all__ = ["adiagnose", "diagnose"]
 
 
+_DEFAULT = Options()
+
+
+@functools.lru_cache(maxsize=256)
+def _derived(base: Options, overrides: tuple[tuple[str, Any], ...]) -> Options:
+    return base.replace(**dict(overrides))
+
+
 def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
-    base = options if options is not None else Options()
-    return base.replace(**overrides) if overrides else base
+    base = options if options is not None else _DEFAULT
+    if not overrides:
+        return base
+    # Checkout code calls diagnose(addr, offline=True) thousands of times: building and
+    # validating the same Options each time would cost more than the syntax check.
+    try:
+        return _derived(base, tuple(sorted(overrides.items())))
+    except TypeError:  # an unhashable option value (extra_providers with dicts)
+        return base.replace(**overrides)
 
 
 def _check_input(address: object) -> str:

@@ -43,7 +43,7 @@ class Options:
 
     offline: bool = False
     deadline: float = DEFAULT_DEADLINE
-    resolver: Any = dataclasses.field(default=None, compare=False)
+    resolver: Any = None
     allow_private_addresses: bool = False
     suggest_typos: bool = True
     extra_domains: tuple[str, ...] = ()

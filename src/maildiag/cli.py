@@ -1,0 +1,167 @@
+"""The ``maildiag`` command line.
+
+``maildiag check ADDR... [--json] [--offline] [--nameserver HOST[:PORT]] [--locale he]``
+diagnoses addresses (``-`` or no address reads one per line from standard input, streamed:
+one output row per input line, in order, none dropped). ``maildiag bounce PATH...`` parses
+bounce messages (see :mod:`maildiag.bounce.cli`).
+
+Exit status: 0 when every address is ``ok``; 1 when any has a problem (``fix``,
+``risky``, ``undeliverable``); 3 when none has a problem but some could not be checked
+(``unknown``: our network); 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TextIO
+
+from maildiag._version import __version__
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+def _resolver_for(spec: str) -> Any:
+    """A dnspython resolver for ``HOST``, ``HOST:PORT`` or ``[V6]:PORT``."""
+    import ipaddress
+
+    import dns.resolver
+
+    host, port = spec, 53
+    if spec.startswith("["):
+        host, _, rest = spec[1:].partition("]")
+        if rest.startswith(":"):
+            port = int(rest[1:])
+    elif spec.count(":") == 1:
+        host, _, port_text = spec.partition(":")
+        port = int(port_text)
+    ipaddress.ip_address(host)  # a nameserver must be an address: no lookup to find DNS
+    if not 0 < port < 65536:
+        raise ValueError(f"port out of range: {port}")
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [host]
+    resolver.port = port
+    resolver.cache = dns.resolver.LRUCache(10_000)
+    return resolver
+
+
+def _addresses(given: Sequence[str], stdin: TextIO) -> Iterator[str]:
+    if not given or given == ["-"]:
+        for line in stdin:
+            yield line.rstrip("\r\n")
+    else:
+        yield from given
+
+
+def _human(d: Any, locale: str, out: TextIO) -> None:
+    from maildiag.checklist import checklist
+
+    head = f"{d.address}: {d.verdict.value}"
+    if d.verdict.value != "ok":
+        head += f" (blame: {d.blame.value}, confidence {d.confidence:.2f})"
+    out.write(head + "\n")
+    if d.suggestion:
+        out.write(f"  suggestion: {d.suggestion}\n")
+    for message in dict.fromkeys(d.messages(locale)):
+        out.write(f"  > {message}\n")
+    for f in d.findings:
+        out.write(f"  - {f.code} [{f.severity.value}]" + (f": {'; '.join(f.evidence)}" if f.evidence else "") + "\n")
+    for p in d.providers:
+        out.write(f"  provider: {p.name} ({p.kind}; {p.matched_by} {p.matched})\n")
+    if d.mx:
+        out.write("  mx: " + ", ".join(f"{m.preference} {m.host}" for m in d.mx) + "\n")
+    steps = checklist(d, locale)
+    if steps:
+        out.write("  what the customer can do:\n")
+        for i, step in enumerate(steps, 1):
+            out.write(f"    {i}. {step.text}\n")
+
+
+def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    import maildiag
+
+    options = maildiag.Options(
+        offline=args.offline,
+        deadline=args.deadline,
+        resolver=_resolver_for(args.nameserver) if args.nameserver else None,
+        allow_private_addresses=args.allow_private,
+        locale=args.locale,
+    )
+    seen: set[str] = set()
+    for address in _addresses(args.addresses, stdin):
+        d = maildiag.diagnose(address, options=options)
+        seen.add(d.verdict.value)
+        if args.json:
+            row = d.to_dict()
+            row["message"] = d.message(args.locale)
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            _human(d, args.locale, out)
+        out.flush()
+    return _exit_code(seen)
+
+
+def _exit_code(verdicts: Iterable[str]) -> int:
+    found = set(verdicts)
+    if found & {"fix", "risky", "undeliverable"}:
+        return EXIT_PROBLEM
+    if "unknown" in found:
+        return EXIT_UNKNOWN
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="maildiag", description="Why an email to a customer will not arrive, and what to do."
+    )
+    parser.add_argument("--version", action="version", version=f"maildiag {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="diagnose addresses")
+    check.add_argument("addresses", nargs="*", metavar="ADDR", help="addresses; '-' or none reads stdin")
+    check.add_argument("--json", action="store_true", help="one JSON object per address (JSON Lines)")
+    check.add_argument("--offline", action="store_true", help="no DNS: syntax, typos and flags only")
+    check.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this DNS server (an IP address)")
+    check.add_argument("--deadline", type=float, default=3.0, help="seconds for DNS per address (default 3)")
+    check.add_argument("--locale", default="en", help="language of messages: en, he (default en)")
+    check.add_argument(
+        "--allow-private", action="store_true", help="count loopback/private MX addresses as usable"
+    )
+    check.set_defaults(handler=_check)
+
+    try:
+        from maildiag.bounce import cli as bounce_cli
+    except ImportError:  # pragma: no cover - the bounce package ships with maildiag
+        pass
+    else:
+        bounce_cli.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        if args.command == "check" and args.nameserver:
+            _resolver_for(args.nameserver)
+        if args.command == "check" and args.deadline <= 0:
+            raise ValueError("--deadline must be positive")
+    except ValueError as error:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"maildiag: error: {error}\n")
+        return EXIT_USAGE
+    result: int = args.handler(args, out or sys.stdout, stdin or sys.stdin)
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

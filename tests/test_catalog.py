@@ -1,0 +1,64 @@
+"""Every finding code has a message in every shipped locale, filled only from its params."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+from maildiag import catalog, messages
+
+CODES = sorted(catalog.codes())
+LOCALES = messages.available_locales()
+ROOT = pathlib.Path(__file__).parent.parent
+
+
+def test_english_and_hebrew_ship() -> None:
+    assert {"en", "he"} <= set(LOCALES)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("code", CODES)
+def test_every_code_has_a_template_using_only_its_params(code: str, locale: str) -> None:
+    template = messages.templates(locale).get(code)
+    assert template, f"{code} has no {locale} message"
+    unknown = messages.placeholders(template) - set(catalog.info(code).params)
+    assert not unknown, f"{locale} template of {code} uses {unknown}, not among its params"
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_codes_are_dotted_and_documented(code: str) -> None:
+    assert re.fullmatch(r"[a-z]+(\.[a-z0-9_]+)+", code), code
+    assert catalog.info(code).summary
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_code_is_in_the_changelog(code: str) -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"`{code}`" in changelog, f"{code} missing from CHANGELOG.md"
+
+
+def test_hebrew_messages_are_hebrew() -> None:
+    hebrew = re.compile("[\u0590-\u05ff]")
+    for code, text in messages.templates("he").items():
+        assert hebrew.search(text), f"he message of {code} has no Hebrew text"
+
+
+def test_render_falls_back_to_english_then_code() -> None:
+    assert messages.render("mx.null", {"domain": "x.example"}, "fr") == messages.render(
+        "mx.null", {"domain": "x.example"}, "en"
+    )
+    assert "x.example" in messages.render("mx.null", {"domain": "x.example"}, "he-IL")
+    assert messages.render("no.such_code") == "no.such_code"
+
+
+def test_shop_can_override_a_template() -> None:
+    text = messages.render("domain.typo", {"suggested_address": "a@gmail.com"},
+                           templates_override={"domain.typo": "Typo? Try {suggested_address}"})
+    assert text == "Typo? Try a@gmail.com"
+
+
+def test_unknown_code_is_a_typed_error() -> None:
+    with pytest.raises(catalog.UnknownCodeError):
+        catalog.make("no.such_code")

@@ -1,0 +1,122 @@
+"""The Diagnosis is a value: frozen, comparable, and round-trips through JSON unchanged."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import maildiag
+from maildiag import Actor, Blame, Diagnosis, DnsAnswer, DnsStatus, Finding, MxHost, ProviderMatch, Severity, Verdict
+from maildiag.testing import FakeResolver
+
+param_values = st.one_of(
+    st.text(max_size=20), st.integers(-(10**6), 10**6), st.booleans(), st.none(),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.lists(st.text(max_size=10), max_size=3).map(tuple),
+)
+findings = st.builds(
+    Finding,
+    code=st.sampled_from(["domain.typo", "mx.null", "dns.timeout", "x.custom"]),
+    severity=st.sampled_from(Severity),
+    blame=st.sampled_from(Blame),
+    actor=st.sampled_from(Actor),
+    params=st.dictionaries(st.text(min_size=1, max_size=8), param_values, max_size=3),
+    evidence=st.lists(st.text(max_size=30), max_size=3).map(tuple),
+)
+answers = st.builds(
+    DnsAnswer,
+    name=st.text(max_size=20), rdtype=st.sampled_from(["MX", "A", "AAAA"]), status=st.sampled_from(DnsStatus),
+    records=st.lists(st.text(max_size=20), max_size=3).map(tuple),
+    canonical_name=st.none() | st.text(max_size=10), detail=st.text(max_size=10),
+)
+diagnoses = st.builds(
+    Diagnosis,
+    address=st.text(max_size=40),
+    normalized=st.none() | st.text(max_size=40),
+    verdict=st.sampled_from(Verdict),
+    blame=st.sampled_from(Blame),
+    confidence=st.floats(0, 1),
+    suggestion=st.none() | st.text(max_size=40),
+    findings=st.lists(findings, max_size=4).map(tuple),
+    domain=st.none() | st.text(max_size=20),
+    mx=st.lists(st.builds(MxHost, preference=st.integers(0, 65535), host=st.text(max_size=20),
+                          addresses=st.lists(st.text(max_size=15), max_size=2).map(tuple),
+                          implicit=st.booleans()), max_size=3).map(tuple),
+    providers=st.lists(st.builds(ProviderMatch, id=st.text(max_size=8), name=st.text(max_size=8),
+                                 kind=st.text(max_size=8), matched_by=st.sampled_from(["mx", "domain"]),
+                                 matched=st.text(max_size=8)), max_size=2).map(tuple),
+    dns=st.lists(answers, max_size=3).map(tuple),
+    data_versions=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=2),
+    checks=st.lists(st.sampled_from(["syntax", "typo", "dns"]), max_size=3).map(tuple),
+)
+
+
+@given(diagnoses)
+@settings(max_examples=200)
+def test_round_trip_through_json(d: Diagnosis) -> None:
+    assert Diagnosis.from_dict(json.loads(json.dumps(d.to_dict()))) == d
+
+
+@given(diagnoses)
+@settings(max_examples=100)
+def test_to_dict_never_changes_the_object(d: Diagnosis) -> None:
+    before = copy.deepcopy(d.to_dict())
+    produced = d.to_dict()
+    produced["findings"].append({"mutated": True})
+    produced["data_versions"]["x"] = "y"
+    assert d.to_dict() == before
+
+
+def test_real_diagnoses_round_trip() -> None:
+    fake = FakeResolver().mx("shop.example", "mx.shop.example").null_mx("null.example")
+    for address in ("jane@gmial.com", "x@null.example", "x@shop.example", "not an address", "x@nope.example"):
+        d = maildiag.diagnose(address, resolver=fake, allow_private_addresses=True)
+        assert Diagnosis.from_dict(json.loads(json.dumps(d.to_dict()))) == d
+
+
+def test_diagnosis_is_frozen() -> None:
+    d = maildiag.diagnose("jane@gmial.com", offline=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.verdict = Verdict.OK  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        d.findings[0].params["domain"] = "x"  # type: ignore[index]
+
+
+def test_lists_in_params_are_stored_as_tuples() -> None:
+    f = Finding("mx.no_usable_host", Severity.ERROR, params={"hosts": ["a", "b"]})
+    assert f.params["hosts"] == ("a", "b")
+    assert f.to_dict()["params"]["hosts"] == ["a", "b"]
+
+
+@pytest.mark.parametrize("bad", [None, b"jane@gmail.com", 42, ["jane@gmail.com"]])
+def test_non_str_input_is_a_type_error(bad: object) -> None:
+    with pytest.raises(TypeError, match="address must be str"):
+        maildiag.diagnose(bad)  # type: ignore[arg-type]
+
+
+async def test_non_str_input_is_a_type_error_async() -> None:
+    with pytest.raises(TypeError):
+        await maildiag.adiagnose(b"x@y.z")  # type: ignore[arg-type]
+
+
+def test_raise_for_problems() -> None:
+    d = maildiag.diagnose("jane@gmial.com", offline=True)
+    with pytest.raises(maildiag.UndeliverableError) as caught:
+        d.raise_for_problems()
+    assert caught.value.diagnosis is d
+    unknown = maildiag.diagnose("x@broken.example", resolver=FakeResolver().fail("broken.example"))
+    assert unknown.raise_for_problems() is unknown  # our failure never blocks a customer
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [({"deadline": 0}, ValueError), ({"deadline": -1}, ValueError), ({"allow": "gmail.com"}, TypeError)],
+)
+def test_bad_options_are_typed_errors(kwargs: dict[str, object], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        maildiag.Options(**kwargs)  # type: ignore[arg-type]
