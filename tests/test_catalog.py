@@ -62,3 +62,9 @@ def test_shop_can_override_a_template() -> None:
 def test_unknown_code_is_a_typed_error() -> None:
     with pytest.raises(catalog.UnknownCodeError):
         catalog.make("no.such_code")
+
+
+def test_docs_code_list_is_current() -> None:
+    """docs/codes.md is generated from the catalog; regenerate it when codes change."""
+    current = (ROOT / "docs" / "codes.md").read_text(encoding="utf-8")
+    assert current == catalog.markdown(), "run: maildiag codes > docs/codes.md"

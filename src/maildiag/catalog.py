@@ -107,3 +107,32 @@ def make(
         params=dict(params or {}),
         evidence=tuple(evidence),
     )
+
+
+def markdown() -> str:
+    """The code list as Markdown (``docs/codes.md`` is this text; a test keeps it current)."""
+    from maildiag.messages import templates
+
+    english = templates("en")
+    lines = [
+        "# Finding codes",
+        "",
+        "Generated from `src/maildiag/catalog/*.toml` by `maildiag codes > docs/codes.md`.",
+        "Codes are stable API; messages are not (the English template is shown for reference).",
+        "",
+    ]
+    by_area: dict[str, list[CodeInfo]] = {}
+    for entry in codes().values():
+        by_area.setdefault(entry.area, []).append(entry)
+    for area in sorted(by_area):
+        lines += [f"## {area}", "", "| code | severity | verdict | blame | actor | params | meaning | message (en) |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for e in sorted(by_area[area], key=lambda e: e.code):
+            verdict = e.verdict.value if e.verdict else "-"
+            message = english.get(e.code, "").replace("|", "\\|")
+            lines.append(
+                f"| `{e.code}` | {e.severity.value} | {verdict} | {e.blame.value} | {e.actor.value} "
+                f"| {', '.join(e.params) or '-'} | {e.summary.replace('|', '/')} | {message} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

@@ -105,6 +105,13 @@ def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     return _exit_code(seen)
 
 
+def _codes(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from maildiag.catalog import markdown
+
+    out.write(markdown())
+    return EXIT_OK
+
+
 def _exit_code(verdicts: Iterable[str]) -> int:
     found = set(verdicts)
     if found & {"fix", "risky", "undeliverable"}:
@@ -133,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-private", action="store_true", help="count loopback/private MX addresses as usable"
     )
     check.set_defaults(handler=_check)
+
+    codes = sub.add_parser("codes", help="list every finding code (Markdown)")
+    codes.set_defaults(handler=_codes)
 
     try:
         from maildiag.bounce import cli as bounce_cli
