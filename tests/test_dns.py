@@ -186,7 +186,7 @@ def test_sanity_check_failing_is_not_undeliverable() -> None:
 
 def test_offline_sends_no_query() -> None:
     fake = FakeResolver()
-    d = maildiag.diagnose("jane@example.org", resolver=fake, offline=True)
+    d = maildiag.diagnose("jane@shop.example", resolver=fake, offline=True)
     assert fake.queries == []
     assert "dns" not in d.checks
 
@@ -202,5 +202,5 @@ def test_no_nameserver_configured_is_unknown() -> None:
     import dns.resolver
 
     empty = dns.resolver.Resolver(configure=False)
-    d = maildiag.diagnose("jane@example.org", resolver=empty)
+    d = maildiag.diagnose("jane@shop.example", resolver=empty)
     assert d.verdict is Verdict.UNKNOWN and d.has("dns.no_resolver")

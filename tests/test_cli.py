@@ -1,0 +1,99 @@
+"""The `maildiag` command line: output, exit status, streaming."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from maildiag.cli import main
+
+
+def run(argv: list[str], stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(argv, out=out, stdin=io.StringIO(stdin))
+    return code, out.getvalue()
+
+
+def test_offline_typo_shows_the_suggestion_and_exits_1() -> None:
+    code, out = run(["check", "--offline", "jane@gmial.com"])
+    assert code == 1
+    assert "jane@gmial.com: fix" in out
+    assert "suggestion: jane@gmail.com" in out
+    assert "Did you mean jane@gmail.com?" in out
+
+
+def test_hebrew_messages() -> None:
+    code, out = run(["check", "--offline", "--locale", "he", "jane@gmial.com"])
+    assert code == 1
+    assert "האם התכוונת ל-jane@gmail.com?" in out
+
+
+def test_json_lines_keep_every_input_row_in_order() -> None:
+    rows = ["jane@gmail.com", "", "not an address", "jane@gmail.com", "bob@gmial.com"]
+    code, out = run(["check", "--offline", "--json", "-"], stdin="\n".join(rows) + "\n")
+    parsed = [json.loads(line) for line in out.splitlines()]
+    assert [p["address"] for p in parsed] == rows  # nothing dropped, nothing merged
+    assert parsed[4]["suggestion"] == "bob@gmail.com"
+    assert parsed[4]["message"] == "Did you mean bob@gmail.com?"
+    assert code == 1
+
+
+def test_all_fine_exits_0(dns_server: tuple[str, int]) -> None:
+    host, port = dns_server
+    code, out = run(["check", "--nameserver", f"{host}:{port}", "--allow-private", "x@multi-mx.example"])
+    assert code == 0, out
+    assert "x@multi-mx.example: ok" in out
+    assert "mx: 10 mx1.multi-mx.example, 20 mx2.multi-mx.example, 30 mx3.multi-mx.example" in out
+
+
+def test_our_network_failing_exits_3(dns_server: tuple[str, int]) -> None:
+    host, port = dns_server
+    code, out = run(["check", "--json", "--nameserver", f"{host}:{port}", "x@x.servfail.example"])
+    assert code == 3
+    row = json.loads(out)
+    assert row["verdict"] == "unknown"
+    assert row["blame"] == "our_network"
+
+
+def test_undeliverable_exits_1(dns_server: tuple[str, int]) -> None:
+    host, port = dns_server
+    code, out = run(["check", "--nameserver", f"{host}:{port}", "x@null-mx.example"])
+    assert code == 1
+    assert "mx.null" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param([], id="no-command"),
+        pytest.param(["check", "--nameserver", "dns.google", "x@y.example"], id="nameserver-not-an-ip"),
+        pytest.param(["check", "--nameserver", "127.0.0.1:99999", "x@y.example"], id="bad-port"),
+        pytest.param(["check", "--deadline", "0", "x@y.example"], id="bad-deadline"),
+        pytest.param(["frobnicate"], id="unknown-command"),
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run(argv)
+    assert code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_codes_lists_every_code() -> None:
+    from maildiag import catalog
+
+    code, out = run(["codes"])
+    assert code == 0
+    assert all(f"`{c}`" in out for c in catalog.codes())
+
+
+def test_python_dash_m_works() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "maildiag", "check", "--offline", "--json", "jane@gmail.com"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["verdict"] == "ok"

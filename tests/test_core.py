@@ -1,0 +1,98 @@
+"""The pure core, driven by hand: which queries it asks, in which batches. No I/O at all."""
+
+from __future__ import annotations
+
+import pytest
+
+from maildiag import DnsAnswer, DnsStatus, Options, Verdict
+from maildiag._core import Query, plan
+
+
+def finish(flow, answers):  # type: ignore[no-untyped-def]
+    with pytest.raises(StopIteration) as done:
+        flow.send(answers)
+    return done.value.value
+
+
+def test_offline_asks_nothing() -> None:
+    flow = plan("jane@shop.example", Options(offline=True))
+    with pytest.raises(StopIteration) as done:
+        next(flow)
+    assert done.value.value.verdict is Verdict.OK
+
+
+def test_invalid_syntax_asks_nothing() -> None:
+    flow = plan("jane@@", Options())
+    with pytest.raises(StopIteration) as done:
+        next(flow)
+    assert done.value.value.verdict is not Verdict.OK
+
+
+def test_mx_first_then_hosts_in_one_batch() -> None:
+    flow = plan("jane@shop.example", Options(allow_private_addresses=True))
+    assert next(flow) == (Query("shop.example", "MX"),)
+    batch = flow.send((DnsAnswer("shop.example", "MX", DnsStatus.OK, ("10 mx.shop.example.",)),))
+    assert batch == (Query("mx.shop.example", "A"), Query("mx.shop.example", "AAAA"))
+    d = finish(flow, (DnsAnswer("mx.shop.example", "A", DnsStatus.OK, ("127.0.0.1",)),
+                      DnsAnswer("mx.shop.example", "AAAA", DnsStatus.NODATA)))
+    assert d.verdict is Verdict.OK
+    assert [a.rdtype for a in d.dns] == ["MX", "A", "AAAA"]
+
+
+def test_nxdomain_triggers_exactly_one_sanity_query() -> None:
+    flow = plan("jane@nope.example", Options())
+    next(flow)
+    batch = flow.send((DnsAnswer("nope.example", "MX", DnsStatus.NXDOMAIN),))
+    assert batch == (Query("gmail.com", "MX"),)
+    d = finish(flow, (DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),))
+    assert d.has("domain.not_found")
+    assert d.verdict is Verdict.UNDELIVERABLE
+
+
+def test_nxdomain_for_a_known_domain_needs_no_sanity_query() -> None:
+    flow = plan("jane@gmail.com", Options())
+    next(flow)
+    d = finish(flow, (DnsAnswer("gmail.com", "MX", DnsStatus.NXDOMAIN),))
+    assert d.has("dns.resolver_lying")
+    assert d.verdict is Verdict.UNKNOWN
+
+
+def test_no_mx_asks_for_the_domains_addresses() -> None:
+    flow = plan("jane@a-only.example", Options())
+    next(flow)
+    batch = flow.send((DnsAnswer("a-only.example", "MX", DnsStatus.NODATA),))
+    assert batch == (Query("a-only.example", "A"), Query("a-only.example", "AAAA"))
+    d = finish(flow, (DnsAnswer("a-only.example", "A", DnsStatus.OK, ("192.0.2.1",)),
+                      DnsAnswer("a-only.example", "AAAA", DnsStatus.NODATA)))
+    # 192.0.2.0/24 is TEST-NET-1: reserved, so not a route for mail from the internet.
+    assert d.has("mx.implicit_not_routable")
+
+
+def test_null_mx_asks_no_more() -> None:
+    flow = plan("jane@null.example", Options())
+    next(flow)
+    d = finish(flow, (DnsAnswer("null.example", "MX", DnsStatus.OK, ("0 .",)),))
+    assert d.codes == ("mx.null",)
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(DnsStatus.TIMEOUT, "dns.timeout"), (DnsStatus.SERVFAIL, "dns.servfail"),
+     (DnsStatus.REFUSED, "dns.refused"), (DnsStatus.NO_RESOLVER, "dns.no_resolver"),
+     (DnsStatus.ERROR, "dns.error")],
+)
+def test_every_dns_failure_is_unknown_never_undeliverable(status: DnsStatus, code: str) -> None:
+    flow = plan("jane@shop.example", Options())
+    next(flow)
+    d = finish(flow, (DnsAnswer("shop.example", "MX", status),))
+    assert d.codes == (code,)
+    assert d.verdict is Verdict.UNKNOWN
+
+
+def test_mx_records_sorted_by_preference_then_name() -> None:
+    flow = plan("jane@shop.example", Options(allow_private_addresses=True))
+    next(flow)
+    batch = flow.send((DnsAnswer("shop.example", "MX", DnsStatus.OK,
+                                 ("20 b.shop.example.", "10 z.shop.example.", "10 a.shop.example.")),))
+    hosts = list(dict.fromkeys(q.name for q in batch))
+    assert hosts == ["a.shop.example", "z.shop.example", "b.shop.example"]
