@@ -1,15 +1,83 @@
-"""Domain typo suggestions. PLACEHOLDER: the full engine replaces it."""
+"""Domain typo suggestions: ``gmial.com`` → ``gmail.com``, ``shop.con`` → ``shop.com``.
+
+The customer typed a domain; did they mean a different one? Three kinds of answer
+(:attr:`TypoSuggestion.kind`):
+
+``"domain"``
+    The whole domain is a near miss of a common mail domain from the shipped list
+    (``data/domains.tsv``) or of the shop's own ``extra_domains``: ``gmial.com``,
+    ``hotmail.con``, ``gmailcom``, ``wala.co.il``, and ``gmail.co.il`` (Gmail hands out
+    no address outside ``gmail.com``).
+``"tld"``
+    The last label is no top-level domain at all (per the Public Suffix List), and a popular
+    suffix (``data/suffixes.tsv``) is one slip away: ``shop.con`` → ``shop.com``,
+    ``firm.co.ukk`` → ``firm.co.uk``. A *real* suffix is never replaced this way: ``.co``
+    (Colombia), ``.om`` (Oman) and ``.cm`` (Cameroon) are left alone unless the label is a
+    known provider's (``gmail.co`` → ``gmail.com`` is a ``"domain"`` answer).
+``"sld"``
+    The second level of a two-label public suffix is garbled: ``shop.co.li`` → ``shop.co.il``,
+    ``shop.cmo.br`` → ``shop.com.br``.
+
+Rules that keep false suggestions rare (see docs/typos.md for the measurements):
+
+- a listed domain, one of ``extra_domains``, or a subdomain of either is never corrected;
+- the cost of an edit is weighted: a keyboard-neighbour substitution, a swap of two
+  adjacent characters, a doubled or dropped double letter and a missing dot cost 0.5, other
+  edits 1 (:func:`weighted_distance`);
+- how much a provider's label may be changed depends on its length (a 3-letter label such as
+  ``gmx`` or ``aol`` not at all, a 4-letter one only by a swap or a doubled letter, longer
+  ones by 1 to 1.5) and on its popularity (rarely used domains get less slack);
+- ties are broken by popularity, then alphabetically: the answer never depends on hash order.
+
+Candidates are found by a symmetric-delete index over provider labels (every string obtained
+by deleting up to two characters points back to its labels), so a lookup costs a few dict
+probes whatever the size of the list.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib.resources
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 
-__all__ = ["TypoSuggestion", "is_known_domain", "suggest"]
+import Levenshtein
+from publicsuffixlist import PublicSuffixList
+
+__all__ = ["TypoSuggestion", "is_known_domain", "suggest", "weighted_distance"]
+
+#: Longest domain considered (RFC 1035 §2.3.4: 255 octets on the wire, 253 in text form).
+_MAX_DOMAIN = 253
+#: Characters of an ASCII (IDNA) domain as email-validator hands it over.
+_DOMAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
+#: Labels longer than this are not searched for two-deletion neighbours (cost control).
+_MAX_FUZZY_LABEL = 24
+#: Generic top-level domains often cut short (``gmail.co``, ``yahoo.cm``, ``bezeqint.ne``).
+_SHORTENED_GTLDS = frozenset({"com", "net", "org"})
+#: Weight given to the shop's own ``extra_domains`` (a popular provider's).
+_EXTRA_WEIGHT = 60
+#: Below this popularity a target gets half a point less slack.
+_RARE_WEIGHT = 20
+
+# QWERTY rows; the offsets between rows give the usual neighbour pattern.
+_ROWS = ("1234567890-", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+# Pairs that are neighbours on QWERTZ (de) and AZERTY (fr) keyboards, and look-alikes.
+_EXTRA_NEIGHBOURS = (("y", "z"), ("q", "a"), ("w", "z"), ("m", "l"), ("0", "o"), ("1", "l"), ("1", "i"))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TypoSuggestion:
-    """A suggested correction of a mistyped domain."""
+    """A suggested correction of a mistyped domain.
+
+    Attributes:
+        domain: the domain as given (ASCII/IDNA form, lower case).
+        suggestion: the domain the customer most likely meant.
+        kind: ``"domain"`` (a near miss of a common mail domain or of one of the shop's own),
+            ``"tld"`` (a non-existent top-level domain replaced by a popular one) or ``"sld"``
+            (the second level of a two-label public suffix fixed, ``co.li`` → ``co.il``).
+        distance: the weighted edit distance between the two (see :func:`weighted_distance`).
+    """
 
     domain: str
     suggestion: str
@@ -17,16 +85,400 @@ class TypoSuggestion:
     distance: float
 
 
-_KNOWN = {"gmail.com": None, "yahoo.com": None, "hotmail.com": None, "outlook.com": None}
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Target:
+    """A domain that may be suggested."""
+
+    domain: str
+    label: str  # the label right before the public suffix ("gmail")
+    suffix: str  # the public suffix ("com", "co.il")
+    weight: int
+    sole: bool  # the brand has no mailbox under any other suffix
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Index:
+    """Known domains and a symmetric-delete index of the targets' labels."""
+
+    known: frozenset[str]
+    by_label: Mapping[str, tuple[_Target, ...]]
+    deletes: Mapping[str, tuple[str, ...]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Split:
+    """A typed domain cut at its public suffix."""
+
+    prefix: tuple[str, ...]  # labels before the registrable label (subdomains)
+    label: str
+    suffix: str
+    suffix_known: bool  # the suffix is a real public suffix
+
+
+# -- data ---------------------------------------------------------------------------------
+
+
+def _data_lines(name: str) -> Iterator[list[str]]:
+    text = importlib.resources.files("maildiag.data").joinpath(name).read_text("utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            yield line.split("\t")
+
+
+@functools.cache
+def _psl() -> PublicSuffixList:
+    # ICANN section only: a private suffix such as blogspot.com is a registrable domain to a
+    # mail user. accept_unknown=False tells a non-existent TLD ("con") from a real one.
+    return PublicSuffixList(only_icann=True, accept_unknown=False)
+
+
+@functools.cache
+def _suffix_weights() -> Mapping[str, int]:
+    return MappingProxyType({row[0]: int(row[1]) for row in _data_lines("suffixes.tsv")})
+
+
+@functools.cache
+def _shipped() -> tuple[frozenset[str], tuple[tuple[str, int, bool], ...]]:
+    """The listed domains, and the (domain, weight, sole) rows that are typo targets."""
+    known: set[str] = set()
+    targets: list[tuple[str, int, bool]] = []
+    for row in _data_lines("domains.tsv"):
+        domain, weight, flags = row[0], int(row[1]), row[3]
+        known.add(domain)
+        if flags != "protect" and weight > 0:
+            targets.append((domain, weight, flags == "sole"))
+    return frozenset(known), tuple(targets)
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    """``word`` and every string made by deleting up to ``depth`` characters from it."""
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+def _build_index(known: Iterable[str], targets: Iterable[tuple[str, int, bool]]) -> _Index:
+    by_label: dict[str, list[_Target]] = {}
+    for domain, weight, sole in targets:
+        split = _split(domain)
+        if split is None or split.prefix or not split.suffix_known:
+            continue  # subdomain entries (nc.rr.com) stay known but are no fuzzy target
+        by_label.setdefault(split.label, []).append(
+            _Target(domain, split.label, split.suffix, weight, sole)
+        )
+    deletes: dict[str, set[str]] = {}
+    for label in by_label:
+        for variant in _deletions(label, 2):
+            deletes.setdefault(variant, set()).add(label)
+    return _Index(
+        known=frozenset(known),
+        by_label=MappingProxyType(
+            {label: tuple(sorted(ts, key=lambda t: (-t.weight, t.domain))) for label, ts in by_label.items()}
+        ),
+        deletes=MappingProxyType({k: tuple(sorted(v)) for k, v in deletes.items()}),
+    )
+
+
+@functools.cache
+def _shipped_index() -> _Index:
+    known, targets = _shipped()
+    return _build_index(known, targets)
+
+
+@functools.lru_cache(maxsize=64)
+def _extra_index(extra_domains: tuple[str, ...]) -> _Index:
+    cleaned = sorted({d for d in (_clean(x) for x in extra_domains) if d is not None})
+    return _build_index(cleaned, ((d, _EXTRA_WEIGHT, False) for d in cleaned))
+
+
+# -- distance -----------------------------------------------------------------------------
+
+
+@functools.cache
+def _neighbours() -> frozenset[tuple[str, str]]:
+    pairs: set[tuple[str, str]] = set()
+    for r, row in enumerate(_ROWS):
+        for c, key in enumerate(row):
+            near = [(r, c - 1), (r, c + 1), (r - 1, c), (r - 1, c + 1), (r + 1, c - 1), (r + 1, c)]
+            for rr, cc in near:
+                if 0 <= rr < len(_ROWS) and 0 <= cc < len(_ROWS[rr]):
+                    pairs.add((key, _ROWS[rr][cc]))
+    pairs.update(_EXTRA_NEIGHBOURS)
+    pairs.update((b, a) for a, b in list(pairs))
+    return frozenset(pairs)
+
+
+def _costs(typed: str, target: str) -> list[tuple[float, int, str]]:
+    """The weighted edits turning ``typed`` into ``target``: (cost, target position, kind).
+
+    The alignment is Levenshtein's (unit costs); the edits are then priced by how a hand
+    slips on a keyboard. A swap of two adjacent characters shows up as an insert and a
+    delete of the same character next to each other, or as two crossed replacements, and
+    is priced once.
+    """
+    near = _neighbours()
+    ops = Levenshtein.editops(typed, target)
+    out: list[tuple[float, int, str]] = []
+    i = 0
+    while i < len(ops):
+        op, s, d = ops[i]
+        if i + 1 < len(ops):
+            op2, s2, d2 = ops[i + 1]
+            swapped = (
+                (op, op2) == ("insert", "delete") and s2 == s + 1 and typed[s2] == target[d]
+            ) or (
+                (op, op2) == ("delete", "insert") and s2 == s + 2 and typed[s] == target[d2]
+            ) or (
+                (op, op2) == ("replace", "replace")
+                and s2 == s + 1
+                and d2 == d + 1
+                and typed[s] == target[d2]
+                and typed[s2] == target[d]
+            )
+            if swapped:
+                out.append((0.5, d, "swap"))
+                i += 2
+                continue
+        if op == "replace":
+            out.append((0.5 if (typed[s], target[d]) in near else 1.0, d, "replace"))
+        elif op == "delete":
+            # An extra character in what was typed: a doubled key, or a fat finger.
+            c = typed[s]
+            around = typed[s - 1 : s] + typed[s + 1 : s + 2]
+            if c in around:
+                cost = 0.5
+            elif any((c, x) in near for x in around):
+                cost = 0.75
+            else:
+                cost = 1.0
+            out.append((cost, d, "delete"))
+        else:
+            # A character missing from what was typed: a double letter typed once, a dot.
+            c = target[d]
+            cost = 0.5 if c == "." or c in target[d - 1 : d] + target[d + 1 : d + 2] else 1.0
+            out.append((cost, d, "insert"))
+        i += 1
+    return out
+
+
+def weighted_distance(typed: str, target: str) -> float:
+    """The keyboard-weighted edit distance from ``typed`` to ``target``.
+
+    Substituting a neighbouring key (QWERTY, plus the QWERTZ/AZERTY pairs ``y``/``z``,
+    ``q``/``a``, ``w``/``z``), swapping two adjacent characters, doubling a character,
+    typing a double letter once and leaving out a dot cost 0.5; an extra key next to the
+    intended one 0.75; any other insertion, deletion or substitution 1.
+    """
+    return sum(c for c, _, _ in _costs(typed, target))
+
+
+# -- splitting ----------------------------------------------------------------------------
+
+
+def _clean(domain: object) -> str | None:
+    if not isinstance(domain, str):
+        return None
+    d = domain.strip().lower().rstrip(".")
+    if not d or len(d) > _MAX_DOMAIN or not set(d) <= _DOMAIN_CHARS:
+        return None
+    if d.startswith(".") or ".." in d:
+        return None
+    return d
+
+
+def _split(domain: str) -> _Split | None:
+    labels = domain.split(".")
+    suffix = _psl().publicsuffix(domain)
+    if suffix is None:
+        # The top-level domain does not exist ("con", "cmo", or no dot at all).
+        if len(labels) < 2:
+            return None
+        return _Split(tuple(labels[:-2]), labels[-2], labels[-1], False)
+    n = suffix.count(".") + 1
+    if len(labels) <= n:
+        return None
+    return _Split(tuple(labels[: -n - 1]), labels[-n - 1], suffix, True)
+
+
+# -- the three routes ---------------------------------------------------------------------
+
+
+def _label_budget(target: _Target) -> float:
+    """How much the provider label may be changed, by its length and popularity."""
+    n = len(target.label)
+    if n <= 3:
+        return 0.0  # gmx, aol, bk, qq: every 1-edit neighbour is somebody's real domain
+    if n == 4:
+        return 0.5
+    budget = 1.0 if n <= 6 else 1.5
+    if target.weight < _RARE_WEIGHT:
+        budget -= 0.5
+    return budget
+
+
+def _score(domain: str, split: _Split | None, target: _Target) -> float | None:
+    """The weighted distance to ``target`` if it is within the target's budget, else None."""
+    label_end = len(target.label)
+    label_cost = suffix_cost = 0.0
+    label_replaced = False
+    for cost, pos, kind in _costs(domain, target.domain):
+        in_suffix = pos > label_end or (pos == label_end and kind in ("insert", "replace"))
+        if in_suffix:
+            if kind == "insert" and target.suffix in _SHORTENED_GTLDS:
+                cost = 0.5  # "gmail.co", "yahoo.cm": the last key not pressed
+            suffix_cost += cost
+        else:
+            label_cost += cost
+            label_replaced = label_replaced or kind == "replace"
+    budget = _label_budget(target)
+    if label_cost > budget or (len(target.label) == 4 and label_replaced):
+        return None
+    if suffix_cost > 1.0:
+        return None
+    if split is not None and split.suffix_known and split.suffix != target.suffix and suffix_cost > 0.5:
+        # The customer typed a real suffix: only a single slip away from the target's counts.
+        return None
+    total = label_cost + suffix_cost
+    return total if total <= max(budget, 0.5) + 0.5 else None
+
+
+def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list[tuple[float, int, str]]:
+    found: list[tuple[float, int, str]] = []
+    if split is not None and not split.prefix:
+        label = split.label
+        variants = _deletions(label, 2 if len(label) <= _MAX_FUZZY_LABEL else 1)
+        labels = {hit for v in variants for hit in index.deletes.get(v, ())}
+        for candidate in labels:
+            for target in index.by_label[candidate]:
+                if target.domain == domain:
+                    continue
+                score = _score(domain, split, target)
+                if score is not None:
+                    found.append((score, target.weight, target.domain))
+                elif target.sole and candidate == label and split.suffix != target.suffix:
+                    # gmail.co.il, icloud.de: the brand has no mailbox under that suffix.
+                    found.append((1.0, target.weight, target.domain))
+    if "." not in domain:
+        # No dot at all: "gmailcom", "hotmailcouk", or a bare brand "gmail".
+        for label, targets in index.by_label.items():
+            if not domain.startswith(label):
+                continue
+            rest = domain[len(label) :]
+            for target in targets:
+                if rest == target.suffix.replace(".", ""):
+                    found.append((0.5 * (target.suffix.count(".") + 1), target.weight, target.domain))
+                elif not rest and (target.sole or target is targets[0]) and len(label) >= 5:
+                    found.append((1.0, target.weight, target.domain))
+    return found
+
+
+def _best(found: list[tuple[float, int, str]]) -> tuple[float, str] | None:
+    if not found:
+        return None
+    # Deterministic: lowest distance, then most popular, then alphabetical.
+    cost, _, domain = min(found, key=lambda f: (f[0], -f[1], f[2]))
+    return cost, domain
+
+
+def _tld_fix(domain: str, split: _Split) -> tuple[float, str] | None:
+    """A non-existent top-level domain replaced by the nearest popular suffix."""
+    found: list[tuple[float, int, str]] = []
+    head = domain[: len(domain) - len(split.suffix) - 1]
+    if not head:
+        return None
+    for suffix, weight in _suffix_weights().items():
+        cost = _suffix_cost(split.suffix, suffix)
+        if cost <= 1.0:
+            found.append((cost, weight, f"{head}.{suffix}"))
+    return _best(found)
+
+
+def _suffix_cost(typed: str, suffix: str) -> float:
+    if abs(len(typed) - len(suffix)) > 2:
+        return 9.0
+    cost = 0.0
+    for c, _, kind in _costs(typed, suffix):
+        cost += 0.5 if kind == "insert" and suffix in _SHORTENED_GTLDS else c
+    return cost
+
+
+def _sld_fix(domain: str, split: _Split) -> tuple[float, str] | None:
+    """``shop.co.li`` → ``shop.co.il``: a garbled second level of a two-label suffix."""
+    labels = domain.split(".")
+    if "." in split.suffix or len(labels) < 3 or len(labels[-2]) > 4:
+        return None
+    tail = ".".join(labels[-2:])
+    head = ".".join(labels[:-2])
+    found: list[tuple[float, int, str]] = []
+    for suffix, weight in _suffix_weights().items():
+        if suffix.count(".") != 1 or weight < _RARE_WEIGHT:
+            continue
+        cost = _suffix_cost(tail, suffix)
+        if cost <= 0.5:
+            found.append((cost, weight, f"{head}.{suffix}"))
+    return _best(found)
+
+
+# -- public API -----------------------------------------------------------------------------
 
 
 def is_known_domain(domain: str) -> bool:
-    """True for a domain in the common mail domains list (it surely exists)."""
-    return domain.lower() in _KNOWN
+    """True for a domain in the shipped list of common mail domains (it surely exists).
+
+    The list also holds a few real company domains that sit next to big providers
+    (``verizon.com``, ``laposte.fr``...): they exist too, and are never "corrected".
+    """
+    d = _clean(domain)
+    return d is not None and d in _shipped()[0]
+
+
+def _is_protected(domain: str, indexes: tuple[_Index, ...]) -> bool:
+    """A listed domain or a subdomain of one (``mail.walla.co.il``) is left alone."""
+    labels = domain.split(".")
+    for i in range(len(labels) - 1):
+        tail = ".".join(labels[i:])
+        if any(tail in index.known for index in indexes):
+            return True
+    return False
 
 
 def suggest(domain: str, *, extra_domains: tuple[str, ...] = ()) -> TypoSuggestion | None:
-    """The intended domain, if ``domain`` looks like a typo of a common one."""
-    if domain == "gmial.com":
-        return TypoSuggestion(domain, "gmail.com", "domain", 1)
-    return None
+    """The intended domain, if ``domain`` looks like a typo of a common one.
+
+    Args:
+        domain: the ASCII (IDNA) domain of an address, as email-validator returns it.
+        extra_domains: the shop's own known-good domains: they are typo targets, and are
+            never corrected themselves.
+
+    Returns:
+        A :class:`TypoSuggestion`, or ``None`` when the domain is known or nothing near it is
+        likely. Suggestions are made whether or not the typed domain resolves: typo-squatters
+        register ``gmial.com`` and friends. Never raises on a string.
+    """
+    cleaned = _clean(domain)
+    if cleaned is None:
+        return None
+    extras = tuple(sorted({e for e in (_clean(x) for x in extra_domains) if e is not None}))
+    return _suggest(cleaned, extras)
+
+
+@functools.lru_cache(maxsize=4096)
+def _suggest(domain: str, extras: tuple[str, ...]) -> TypoSuggestion | None:
+    # Same domains recur all day long (the cache); the answer is a pure function of the input.
+    indexes = (_shipped_index(), _extra_index(extras)) if extras else (_shipped_index(),)
+    if _is_protected(domain, indexes):
+        return None
+    split = _split(domain)
+    found = [c for index in indexes for c in _domain_candidates(domain, split, index)]
+    best = _best(found)
+    if best is not None:
+        return TypoSuggestion(domain, best[1], "domain", best[0])
+    if split is None:
+        return None
+    fix = _sld_fix(domain, split) if split.suffix_known else _tld_fix(domain, split)
+    if fix is None:
+        return None
+    return TypoSuggestion(domain, fix[1], "sld" if split.suffix_known else "tld", fix[0])
