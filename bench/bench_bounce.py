@@ -1,0 +1,200 @@
+"""Bounce parsing: maildiag.bounce against flufl.bounce on the labelled dev corpus.
+
+    python bench/bench_bounce.py [CORPUS_DIR] [--details]
+
+Reads ``manifest.tsv`` of the corpus (default ``../shared/corpora/bounces-dev`` next to the
+repository), runs both parsers over the same messages in one run and prints a Markdown table.
+
+Figures (micro-averaged over (message, address) pairs, addresses lowercased):
+- recipients precision / recall on the failure messages (expected_kind permanent or
+  temporary), strict: the final recipient must be found;
+- reason agreement: maildiag's reason equals the corpus's Sisimai reason mapped through
+  maildiag's documented mapping (``maildiag.bounce.reasons.sisimai_map``), over every
+  expected failure recipient (a recipient not found counts as a disagreement);
+- hard/soft agreement with the corpus's ``expected_hardbounce``, likewise;
+- kind accuracy on the non-failure messages (ARF, auto-replies, delivered DSNs, non-bounces);
+- messages per second, parsing bytes to a result, best of three passes.
+Each figure is also given for even- and odd-numbered files (develop on one half, check the
+other: a rule fitted to one half that does not hold on the other shows up here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import email
+import email.policy
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flufl.bounce import all_failures
+
+from maildiag.bounce import BounceKind, parse_bounce, reasons
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpora" / "bounces-dev"
+FAILURE_KINDS = {"permanent", "temporary"}
+KIND_OF = {"feedback": BounceKind.COMPLAINT, "autoreply": BounceKind.AUTO_REPLY,
+           "delivered": BounceKind.DELIVERED}
+
+
+@dataclass
+class Row:
+    file: str
+    recipients: list[str]
+    reasons: list[str]
+    hard: list[bool]
+    kind: str
+    is_bounce: bool
+
+    @property
+    def half(self) -> str:
+        m = re.search(r"(\d+)", self.file.rsplit("-", 1)[-1])
+        return "even" if m and int(m.group(1)) % 2 == 0 else "odd"
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    reason_ok: int = 0
+    hard_ok: int = 0
+    rows: int = 0
+    kind_ok: int = 0
+    kind_n: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def pr(self) -> tuple[float, float]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        return p, r
+
+
+def load(corpus: Path) -> list[Row]:
+    rows = []
+    with (corpus / "manifest.tsv").open(encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh, delimiter="\t"):
+            kinds = rec["expected_kind"].split()
+            rows.append(Row(
+                file=rec["file"],
+                recipients=[a.lower() for a in rec["expected_recipients"].split()],
+                reasons=rec["expected_reason"].split(),
+                hard=[h == "1" for h in rec["expected_hardbounce"].split()],
+                kind=kinds[0] if kinds else "",
+                is_bounce=rec["is_bounce"] == "1",
+            ))
+    return rows
+
+
+def run_maildiag(data: bytes) -> tuple[str, dict[str, tuple[str, bool]]]:
+    report = parse_bounce(data)
+    found = {r.recipient.lower(): (r.reason, r.hard) for r in report.failures}
+    return report.kind.value, found
+
+
+def run_flufl(data: bytes) -> tuple[str, dict[str, tuple[str, bool]]]:
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    temporary, permanent = all_failures(msg)
+    found: dict[str, tuple[str, bool]] = {}
+    for addr in (*permanent, *temporary):
+        text = addr.decode("utf-8", "replace") if isinstance(addr, bytes) else str(addr)
+        found[text.lower()] = ("", False)
+    return ("failure" if found else "not_a_bounce"), found
+
+
+def score(rows: list[Row], datas: dict[str, bytes], fn: Callable[[bytes], tuple[str, dict[str, tuple[str, bool]]]],
+          with_reasons: bool) -> dict[str, Score]:
+    mapping = reasons.sisimai_map()
+    scores = {"all": Score(), "even": Score(), "odd": Score()}
+    for row in rows:
+        kind, found = fn(datas[row.file])
+        for key in ("all", row.half):
+            s = scores[key]
+            if row.kind in FAILURE_KINDS:
+                expected = set(row.recipients)
+                s.tp += len(expected & set(found))
+                s.fp += len(set(found) - expected)
+                s.fn += len(expected - set(found))
+                for addr, reason, hard in zip(row.recipients, row.reasons, row.hard, strict=False):
+                    s.rows += 1
+                    got = found.get(addr)
+                    if got is not None and with_reasons:
+                        if got[0] == mapping.get(reason):
+                            s.reason_ok += 1
+                        elif key == "all":
+                            s.misses.append(f"{row.file}\t{addr}\texpected {reason}->"
+                                            f"{mapping.get(reason)}\tgot {got[0]}")
+                        if got[1] == hard:
+                            s.hard_ok += 1
+                    elif got is None and key == "all":
+                        s.misses.append(f"{row.file}\t{addr}\tnot found; got {sorted(found)}")
+                if key == "all":
+                    s.misses.extend(f"{row.file}\t{a}\textra" for a in set(found) - expected)
+            else:
+                s.kind_n += 1
+                want = KIND_OF.get(row.kind, BounceKind.NOT_A_BOUNCE).value
+                # flufl.bounce has no kinds: it is right when it reports no failure.
+                ok = (kind == want and set(found) <= set(row.recipients)) if with_reasons else not found
+                if ok:
+                    s.kind_ok += 1
+                elif key == "all":
+                    s.misses.append(f"{row.file}\tkind {row.kind}: got {kind} {sorted(found)}")
+    return scores
+
+
+def speed(rows: list[Row], datas: dict[str, bytes], fn: Callable[[bytes], object]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for row in rows:
+            fn(datas[row.file])
+        best = min(best, time.perf_counter() - start)
+    return len(rows) / best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--details", action="store_true", help="list every miss of maildiag")
+    args = parser.parse_args()
+    rows = load(args.corpus)
+    datas = {row.file: (args.corpus / row.file).read_bytes() for row in rows}
+
+    results = {
+        "maildiag.bounce": (score(rows, datas, run_maildiag, True), speed(rows, datas, run_maildiag)),
+        "flufl.bounce 6.0.0": (score(rows, datas, run_flufl, False), speed(rows, datas, run_flufl)),
+    }
+    n_fail = sum(1 for r in rows if r.kind in FAILURE_KINDS)
+    print(f"Corpus: {args.corpus.name}, {len(rows)} messages ({n_fail} failure messages, "
+          f"{len(rows) - n_fail} non-failure), Python {sys.version.split()[0]}\n")
+    print("| parser | slice | recipients precision | recipients recall | reason agreement | "
+          "hard/soft agreement | non-failure kind accuracy | messages/s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, (scores, rate) in results.items():
+        for key in ("all", "even", "odd"):
+            s = scores[key]
+            p, r = s.pr()
+            with_reasons = name.startswith("maildiag")
+            reason = f"{s.reason_ok / s.rows:.3f}" if with_reasons and s.rows else "n/a"
+            hard = f"{s.hard_ok / s.rows:.3f}" if with_reasons and s.rows else "n/a"
+            kind = f"{s.kind_ok}/{s.kind_n}"
+            rate_cell = f"{rate:.0f}" if key == "all" else ""
+            print(f"| {name} | {key} | {p:.3f} | {r:.3f} | {reason} | {hard} | {kind} | {rate_cell} |")
+    ours, theirs = results["maildiag.bounce"], results["flufl.bounce 6.0.0"]
+    print(f"\nSpeed ratio maildiag / flufl.bounce: {ours[1] / theirs[1]:.2f}x. "
+          "Reason and hard/soft are over every expected failure recipient (not found = wrong);"
+          " flufl.bounce reports neither.")
+    if args.details:
+        print("\nmaildiag misses:")
+        for line in ours[0]["all"].misses:
+            print("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

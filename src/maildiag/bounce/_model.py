@@ -1,0 +1,180 @@
+"""The values :func:`maildiag.bounce.parse_bounce` returns. Frozen, comparable, serializable."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from maildiag.model import Diagnosis, Finding
+
+__all__ = ["BounceKind", "BounceRecipient", "BounceReport"]
+
+
+class BounceKind(StrEnum):
+    """What kind of message was parsed.
+
+    - ``failure``: a delivery failure (or delay) report: see :attr:`BounceReport.failures`.
+    - ``delivered``: a delivery-success DSN (RFC 3464 ``Action: delivered/relayed/expanded``).
+    - ``complaint``: an ARF feedback report (RFC 5965): a recipient marked the mail as spam.
+    - ``auto_reply``: a vacation or out-of-office reply (RFC 3834).
+    - ``not_a_bounce``: an ordinary message.
+    - ``malformed``: looked like a bounce but could not be read.
+    - ``too_large``: larger than the size cap; not parsed.
+    """
+
+    FAILURE = "failure"
+    DELIVERED = "delivered"
+    COMPLAINT = "complaint"
+    AUTO_REPLY = "auto_reply"
+    NOT_A_BOUNCE = "not_a_bounce"
+    MALFORMED = "malformed"
+    TOO_LARGE = "too_large"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BounceRecipient:
+    """One recipient named by a bounce, and why its delivery failed.
+
+    Attributes:
+        recipient: the final recipient (RFC 3464 ``Final-Recipient``), lowercased domain.
+        original_recipient: the address the sender used, when the bounce names a different
+            one (DSN ``Original-Recipient``, Postfix "expanded from", forwarding).
+        action: ``failed``, ``delayed``, ``delivered``, ``relayed``, ``expanded`` (RFC 3464
+            §2.3.3), or ``complained`` / ``auto_replied`` for non-DSN reports.
+        status: the RFC 3463 enhanced status code (``"5.1.1"``), or ``None``.
+        reply_code: the SMTP reply code (``550``), or ``None``.
+        diagnostic: the remote server's reply or the MTA's explanation, on one line.
+        remote_mta: the host that refused the message, when named.
+        reason: maildiag's reason (see :mod:`maildiag.bounce.reasons`).
+        hard: the address itself will never work (remove it from lists).
+        permanent: the failure is permanent (a 5.x.x status / 5xx reply), not temporary.
+        diagnosis: the address's :class:`~maildiag.Diagnosis`, led by the bounce finding.
+    """
+
+    recipient: str
+    original_recipient: str | None
+    action: str
+    status: str | None
+    reply_code: int | None
+    diagnostic: str
+    remote_mta: str | None
+    reason: str
+    hard: bool
+    permanent: bool
+    diagnosis: Diagnosis
+
+    @property
+    def finding(self) -> Finding:
+        """The bounce finding (``bounce.<reason>``) that leads :attr:`diagnosis`."""
+        return self.diagnosis.findings[0]
+
+    @property
+    def is_failure(self) -> bool:
+        """True for a failed or delayed delivery (not a complaint, auto-reply or success)."""
+        from maildiag.bounce.reasons import NON_FAILURE_REASONS
+
+        return self.reason not in NON_FAILURE_REASONS
+
+    def message(self, locale: str = "en") -> str:
+        """The fix-it message for the customer (the bounce finding's message)."""
+        return self.finding.message(locale)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new JSON-compatible dict."""
+        return {
+            "recipient": self.recipient,
+            "original_recipient": self.original_recipient,
+            "action": self.action,
+            "status": self.status,
+            "reply_code": self.reply_code,
+            "diagnostic": self.diagnostic,
+            "remote_mta": self.remote_mta,
+            "reason": self.reason,
+            "hard": self.hard,
+            "permanent": self.permanent,
+            "diagnosis": self.diagnosis.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BounceRecipient:
+        """Rebuild from :meth:`to_dict` output."""
+        reply = data.get("reply_code")
+        return cls(
+            recipient=str(data["recipient"]),
+            original_recipient=data.get("original_recipient"),
+            action=str(data.get("action", "failed")),
+            status=data.get("status"),
+            reply_code=None if reply is None else int(reply),
+            diagnostic=str(data.get("diagnostic", "")),
+            remote_mta=data.get("remote_mta"),
+            reason=str(data["reason"]),
+            hard=bool(data.get("hard", False)),
+            permanent=bool(data.get("permanent", False)),
+            diagnosis=Diagnosis.from_dict(data["diagnosis"]),
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BounceReport:
+    """What one message says about delivery.
+
+    Attributes:
+        kind: the :class:`BounceKind`.
+        recipients: every recipient the report names, in the message's order.
+        decoder: which decoder read it (``rfc3464``, ``text``, ``amazonses``, ``arf``...).
+        subject: the message's subject, for display.
+        message_id: the bounce's own Message-ID, if any.
+        findings: message-level findings (``bounce.malformed``, ``bounce.too_large``,
+            ``bounce.not_a_bounce``, ``bounce.no_recipient``).
+        source: where the message came from (a path, ``mbox:N``), when known.
+    """
+
+    kind: BounceKind
+    recipients: tuple[BounceRecipient, ...] = ()
+    decoder: str = ""
+    subject: str = ""
+    message_id: str | None = None
+    findings: tuple[Finding, ...] = ()
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", BounceKind(self.kind))
+        object.__setattr__(self, "recipients", tuple(self.recipients))
+        object.__setattr__(self, "findings", tuple(self.findings))
+
+    @property
+    def is_bounce(self) -> bool:
+        """True when the message is any kind of delivery report (not an ordinary message)."""
+        return self.kind not in (BounceKind.NOT_A_BOUNCE, BounceKind.MALFORMED, BounceKind.TOO_LARGE)
+
+    @property
+    def failures(self) -> tuple[BounceRecipient, ...]:
+        """The recipients whose delivery failed or was delayed."""
+        return tuple(r for r in self.recipients if r.is_failure)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new JSON-compatible dict."""
+        return {
+            "kind": self.kind.value,
+            "recipients": [r.to_dict() for r in self.recipients],
+            "decoder": self.decoder,
+            "subject": self.subject,
+            "message_id": self.message_id,
+            "findings": [f.to_dict() for f in self.findings],
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BounceReport:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(
+            kind=BounceKind(data["kind"]),
+            recipients=tuple(BounceRecipient.from_dict(r) for r in data.get("recipients") or ()),
+            decoder=str(data.get("decoder", "")),
+            subject=str(data.get("subject", "")),
+            message_id=data.get("message_id"),
+            findings=tuple(Finding.from_dict(f) for f in data.get("findings") or ()),
+            source=data.get("source"),
+        )

@@ -1,0 +1,884 @@
+"""Reading bounce messages: RFC 3464 DSNs first, then ARF, SES JSON and text bounces.
+
+The design is data plus small logic. A message is split into *records* (one per failed
+recipient) by one of a few decoders:
+
+1. ``rfc3464``: ``message/delivery-status`` parts (RFC 3464 §2), the standard.
+2. ``arf``: ``message/feedback-report`` parts (RFC 5965): complaints, not failures.
+3. ``amazonses``: Amazon SES / SNS JSON notifications.
+4. ``text``: every other MTA's human-readable bounce. Rather than one decoder per MTA, it
+   reads the explanation part of the message (cut where the returned copy of the original
+   message begins), takes the valid addresses it names that are not the sender's, and gives
+   each the text that follows it up to the next one. X-Failed-Recipients (Exim) and the
+   returned message's ``To:`` fill in when the text names no recipient.
+
+Each record is then classified by :func:`maildiag.bounce.reasons.classify` (status code plus
+phrase table) and given a :class:`~maildiag.Diagnosis`.
+
+Every regular expression here is bounded (``{1,64}`` rather than ``+`` where it could
+rescan) so that matching stays linear in the input; the property tests feed 1 MB of
+adversarial text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import email.message
+import email.policy
+import functools
+import json
+import os
+import re
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from email.utils import getaddresses, parseaddr
+from typing import Any
+
+from maildiag import catalog
+from maildiag.bounce import reasons
+from maildiag.bounce._model import BounceKind, BounceRecipient, BounceReport
+from maildiag.model import Diagnosis, Finding, Verdict
+
+__all__ = ["DEFAULT_MAX_BYTES", "parse_bounce"]
+
+#: Messages larger than this are not parsed (finding ``bounce.too_large``). Real bounces are
+#: small; a bounce that returns a huge original only needs its first part anyway.
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+#: At most this many MIME parts and recipients are looked at: beyond that a message is
+#: a mail bomb, not a bounce.
+_MAX_PARTS = 200
+_MAX_RECIPIENTS = 500
+#: Human-readable text considered per message and per recipient.
+_MAX_TEXT = 64 * 1024
+_MAX_DIAGNOSTIC = 1000
+
+
+@dataclasses.dataclass(slots=True)
+class _Record:
+    """One recipient as a decoder found it (private, mutable while decoding)."""
+
+    recipient: str
+    original: str | None = None
+    action: str = "failed"
+    status: str | None = None
+    reply_code: int | None = None
+    diagnostic: str = ""
+    remote_mta: str | None = None
+    reason: str | None = None  # set by decoders that know it (ARF, SES, auto-reply)
+    context: str = ""  # extra text for classification only
+
+
+@dataclasses.dataclass(slots=True)
+class _Parts:
+    """What the MIME walk gathered."""
+
+    dsn: list[str] = dataclasses.field(default_factory=list)
+    feedback: list[str] = dataclasses.field(default_factory=list)
+    text: list[str] = dataclasses.field(default_factory=list)
+    returned: list[email.message.Message] = dataclasses.field(default_factory=list)
+    returned_headers: list[str] = dataclasses.field(default_factory=list)
+
+
+# -- regular expressions (all bounded) ---------------------------------------------------------
+
+_ADDR = re.compile(
+    r"[A-Za-z0-9!#$%&'*+=?^_`{|}~/.-]{1,64}@[A-Za-z0-9\[](?:[A-Za-z0-9.-]{0,252})[A-Za-z0-9\]]"
+)
+_STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
+_REPLY_STATUS = re.compile(r"(?<!\d)([245][0-5]\d)[ -]{1,3}[#(]?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)")
+_REPLY = re.compile(r"(?:^|[\s:;(<'\"=\]])([245][0-5]\d)(?=[ -]|$)", re.MULTILINE)
+_REMOTE_HOST = re.compile(
+    r"(?:host|server|mx)\s{1,4}([A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,24})\.?\s{0,4}\[",
+    re.IGNORECASE,
+)
+_SMTP_CONT = re.compile(r"(?m)^\s{0,8}[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+_HTML_TAG = re.compile(r"<[^<>]{0,2000}>")
+_HEADERISH = re.compile(
+    r"(?m)^(?:return-path|received|delivered-to|dkim-signature|message-id|from|to|subject|date|"
+    r"mime-version|content-type|reply-to|x-[a-z0-9-]{1,60}):[ \t]",
+    re.IGNORECASE,
+)
+
+#: Lines that begin the returned copy of the original message in text bounces.
+_SEPARATORS = (
+    "copy of the message",
+    "copy of your message",
+    "copy of the original message",
+    "original message follows",
+    "original message headers",
+    "original message header",
+    "headers of the original message",
+    "header of the original message",
+    "message headers follow",
+    "headers follow",
+    "returned message follows",
+    "below this line is a copy",
+    "undelivered message follows",
+    "message text follows",
+    "----- original message",
+    "-----original message-----",
+    "--- original message",
+    "text of the returned message",
+    "your original message",
+    "included below is the message",
+    "the first part of the message follows",
+    "unsent message below",
+    "message follows:",
+)
+
+#: Words in a Subject or From that mark a message as a delivery report.
+_BOUNCE_SUBJECT = (
+    "undeliver", "undelivered", "delivery status", "delivery failure", "delivery failed",
+    "failure notice", "returned mail", "mail delivery", "delivery notification",
+    "could not be delivered", "not delivered", "delivery problem", "non remis", "nicht zustellbar",
+    "unzustellbar", "no se puede entregar", "rejected", "returned to sender", "bounce",
+    "failed delivery", "delivery report", "message status", "warning: could not send",
+    "delivery has failed", "error sending", "mail system error", "permanent error",
+    "配信", "エラー", "unable to deliver", "delayed mail", "delivery delayed",
+    "nondeliverable", "non-deliverable", "message you sent", "undeliverable",
+)
+_DAEMON_LOCALS = frozenset(
+    {"mailer-daemon", "postmaster", "mail-daemon", "maildaemon", "mailerdaemon", "mailer_daemon",
+     "mdaemon", "mail.daemon", "bounce", "bounces"}
+)
+_AUTO_REPLY_SUBJECT = (
+    "out of office", "out of the office", "automatic reply", "auto reply", "autoreply",
+    "auto-reply", "auto:", "away until", "vacation", "abwesenheit", "absence", "on leave",
+    "autosvar", "respuesta automática", "réponse automatique", "不在", "自動応答",
+)
+
+
+_KNOWN_HEADERS = ("From", "To", "Subject", "Date", "Received", "Message-ID", "Return-Path",
+                  "Content-Type", "MIME-Version", "Delivered-To", "Sender")
+
+
+# -- public entry point ----------------------------------------------------------------------
+
+
+def parse_bounce(
+    message: bytes | str | os.PathLike[str] | email.message.Message,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    source: str | None = None,
+) -> BounceReport:
+    """Read one message and say whether it is a bounce, and who failed and why.
+
+    Args:
+        message: the raw message as ``bytes`` or ``str``, a path to an ``.eml`` file
+            (``pathlib.Path`` or any ``os.PathLike``), or a parsed ``email.message.Message``.
+            A ``str`` is taken as message text, never as a path.
+        max_bytes: messages larger than this are not parsed; the report has kind
+            ``too_large`` and the finding ``bounce.too_large``.
+        source: a label kept in the report (``BounceReport.source``), for batch output.
+
+    Returns:
+        A :class:`BounceReport`. It never raises on message content: unreadable input gives
+        kind ``malformed`` with the finding ``bounce.malformed``.
+
+    Raises:
+        TypeError: ``message`` is none of the accepted types.
+        OSError: ``message`` is a path that cannot be read.
+    """
+    if isinstance(message, os.PathLike):
+        path = os.fspath(message)
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            return _too_large(size, max_bytes, source or path)
+        with open(path, "rb") as fh:
+            message = fh.read()
+        source = source or path
+    if isinstance(message, str):
+        if len(message) > max_bytes:
+            return _too_large(len(message), max_bytes, source)
+        message = message.encode("utf-8", "surrogateescape")
+    if isinstance(message, bytes | bytearray | memoryview):
+        raw = bytes(message)
+        if len(raw) > max_bytes:
+            return _too_large(len(raw), max_bytes, source)
+        try:
+            msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        except Exception as exc:  # the stdlib parser is lenient, but never trust it fully
+            return _malformed(f"unparseable MIME: {type(exc).__name__}", source)
+    elif isinstance(message, email.message.Message):
+        msg = message
+    else:
+        raise TypeError(
+            f"message must be bytes, str, a path or email.message.Message, not {type(message).__name__}"
+        )
+    try:
+        return _parse(msg, source)
+    except RecursionError:
+        return _malformed("MIME nested too deeply", source)
+    except Exception as exc:
+        # Never a crash on content: a batch of support mail must go on past one bad message.
+        return _malformed(f"{type(exc).__name__}: {exc}"[:200], source)
+
+
+def _too_large(size: int, limit: int, source: str | None) -> BounceReport:
+    finding = catalog.make("bounce.too_large", {"size": size, "limit": limit})
+    return BounceReport(kind=BounceKind.TOO_LARGE, findings=(finding,), source=source)
+
+
+def _malformed(detail: str, source: str | None, subject: str = "") -> BounceReport:
+    finding = catalog.make("bounce.malformed", {"detail": detail})
+    return BounceReport(kind=BounceKind.MALFORMED, findings=(finding,), source=source, subject=subject)
+
+
+# -- header and MIME helpers -----------------------------------------------------------------
+
+
+def _header(msg: email.message.Message, name: str) -> str:
+    value = msg.get(name)
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except Exception:
+        return str(value)
+
+
+def _decode_payload(part: email.message.Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, "replace")
+    except (LookupError, UnicodeError):
+        return payload.decode("latin-1")
+
+
+def _block_text(part: email.message.Message) -> str:
+    """The text of a ``message/delivery-status``-like part, whichever way it was parsed."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        # compat32 parses message/delivery-status into header blocks (RFC 3464 §2.1).
+        blocks = [
+            "\n".join(f"{k}: {v}" for k, v in block.items())
+            for block in payload
+            if isinstance(block, email.message.Message)
+        ]
+        return "\n\n".join(blocks)
+    return _decode_payload(part)
+
+
+def _walk(msg: email.message.Message, parts: _Parts) -> None:
+    """Sort the message's parts; the returned message is kept whole, never walked into."""
+    stack: list[email.message.Message] = [msg]
+    seen = 0
+    while stack and seen < _MAX_PARTS:
+        part = stack.pop(0)
+        seen += 1
+        ctype = part.get_content_type()
+        if ctype in ("message/delivery-status", "message/global-delivery-status"):
+            parts.dsn.append(_block_text(part))
+        elif ctype == "message/feedback-report":
+            parts.feedback.append(_block_text(part))
+        elif ctype in ("message/rfc822", "message/global"):
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], email.message.Message):
+                parts.returned.append(payload[0])
+        elif ctype in ("text/rfc822-headers", "text/rfc822-header", "message/rfc822-headers",
+                       "message/global-headers"):
+            parts.returned_headers.append(_decode_payload(part))
+        elif part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend(p for p in payload if isinstance(p, email.message.Message))
+        elif ctype == "text/html":
+            if not any(parts.text):
+                parts.text.append(_html_to_text(_decode_payload(part)))
+        elif part.get_content_maintype() == "text" or (ctype == "application/octet-stream" and part is msg):
+            parts.text.append(_decode_payload(part))
+
+
+def _html_to_text(html: str) -> str:
+    html = html[: _MAX_TEXT * 4]
+    text = re.sub(r"(?i)<br\s{0,4}/?>|</(?:p|div|tr|li|h\d)>", "\n", html)
+    text = _HTML_TAG.sub(" ", text)
+    return (
+        text.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">")
+        .replace("&quot;", '"').replace("&#39;", "'").replace("&amp;", "&")
+    )
+
+
+# -- addresses -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def valid_address(candidate: str) -> str | None:
+    """``candidate`` as a normalized address if it is a syntactically valid one, else None.
+
+    Pipe commands, file paths, JSON fragments and bracketed IP literals are refused: a
+    bounce recipient must be a mailbox someone can fix.
+    """
+    import email_validator
+
+    text = candidate.strip().strip("<>\"'(),;:[]").rstrip(".")
+    if not text or len(text) > 254 or text.count("@") != 1:
+        return None
+    local, _, domain = text.rpartition("@")
+    if not local or local[0] in "|/\\" or "/" in local or '"' in local or "\\" in local:
+        return None
+    if "." not in domain or domain.startswith("[") or local.startswith(".") or ".." in local:
+        return None
+    tld = domain.rsplit(".", 1)[1]
+    if not tld.isalpha() or len(tld) < 2:
+        return None
+    try:
+        v = email_validator.validate_email(
+            text, check_deliverability=False, allow_smtputf8=True, globally_deliverable=False
+        )
+    except email_validator.EmailNotValidError:
+        return None
+    return f"{v.local_part}@{v.ascii_domain.lower()}"
+
+
+def _addresses_in(text: str) -> Iterator[tuple[int, str]]:
+    for m in _ADDR.finditer(text):
+        addr = valid_address(m.group(0))
+        if addr is not None:
+            yield m.start(), addr
+
+
+def _first_address(text: str) -> str | None:
+    return next((a for _, a in _addresses_in(text)), None)
+
+
+def _header_addresses(msg: email.message.Message, *names: str) -> set[str]:
+    found: set[str] = set()
+    for name in names:
+        for value in msg.get_all(name) or ():
+            for _, addr in getaddresses([str(value)]):
+                valid = valid_address(addr) if addr else None
+                if valid:
+                    found.add(valid.lower())
+    return found
+
+
+def _headers_block_addresses(text: str, *names: str) -> set[str]:
+    """Addresses in ``Name:`` lines of a header block given as text."""
+    try:
+        msg = email.message_from_string(text[:_MAX_TEXT], policy=email.policy.compat32)
+    except Exception:
+        return set()
+    return _header_addresses(msg, *names)
+
+
+# -- the parse -------------------------------------------------------------------------------
+
+
+def _parse(msg: email.message.Message, source: str | None) -> BounceReport:
+    subject = _header(msg, "Subject")[:300]
+    message_id = (str(msg.get("Message-ID", "")).strip() or None) if msg.get("Message-ID") else None
+    if not any(msg.get(h) is not None for h in _KNOWN_HEADERS):
+        # Whatever this is (binary junk, a truncated file), it is not an RFC 5322 message.
+        return _malformed("no message headers", source, subject)
+    parts = _Parts()
+    _walk(msg, parts)
+
+    def report(kind: BounceKind, records: list[_Record], decoder: str) -> BounceReport:
+        recipients = tuple(_finish(r) for r in records[:_MAX_RECIPIENTS])
+        findings: tuple[Finding, ...] = ()
+        if kind is BounceKind.FAILURE and not recipients:
+            findings = (catalog.make("bounce.no_recipient", {"subject": subject}),)
+        if kind is BounceKind.NOT_A_BOUNCE:
+            findings = (catalog.make("bounce.not_a_bounce", {"subject": subject}),)
+        return BounceReport(kind, recipients, decoder, subject, message_id, findings, source)
+
+    # Addresses that are the sender's, never a failed recipient.
+    senders = _header_addresses(msg, "To", "Return-Path", "Delivered-To", "Envelope-To")
+    for returned in parts.returned:
+        senders |= _header_addresses(returned, "From", "Return-Path", "Sender", "Reply-To")
+    for block in parts.returned_headers:
+        senders |= _headers_block_addresses(block, "From", "Return-Path", "Sender", "Reply-To")
+
+    # 1. ARF feedback reports (RFC 5965): complaints, not failures.
+    ctype_params = {k.lower(): v for k, v in (msg.get_params() or []) if isinstance(v, str)}
+    if parts.feedback or ctype_params.get("report-type", "").lower() == "feedback-report":
+        return report(BounceKind.COMPLAINT, _arf_records(parts), "arf")
+
+    # 2. RFC 3464 delivery status notifications.
+    if parts.dsn:
+        records = _dsn_records(parts.dsn)
+        if records:
+            human = _human_text(parts)
+            _enrich_from_text(records, human, senders)
+            if all(r.action in ("delivered", "relayed", "expanded") for r in records):
+                for r in records:
+                    r.reason = "delivered"
+                return report(BounceKind.DELIVERED, records, "rfc3464")
+            records = [r for r in records if r.action not in ("delivered", "relayed", "expanded")]
+            return report(BounceKind.FAILURE, records, "rfc3464")
+
+    human = _human_text(parts)
+
+    # 3. Amazon SES / SNS JSON notifications.
+    if '"notificationType"' in human or '"eventType"' in human:
+        ses = _ses_records(human)
+        if ses is not None:
+            kind, records = ses
+            return report(kind, records, "amazonses")
+
+    from_addr = parseaddr(_header(msg, "From"))[1]
+    from_local = from_addr.partition("@")[0].lower()
+    lowered_subject = subject.lower()
+    failed_header = _header_addresses(msg, "X-Failed-Recipients")
+    bounce_signals = (
+        bool(failed_header)
+        or from_local in _DAEMON_LOCALS
+        or "mailer-daemon" in from_addr.lower()
+        or any(w in lowered_subject for w in _BOUNCE_SUBJECT)
+        or "mail delivery" in _header(msg, "From").lower()
+    )
+
+    # 4. Auto-replies (RFC 3834 §5): from a person's mailbox, marked or titled as automatic.
+    if not bounce_signals or (from_local not in _DAEMON_LOCALS and _is_auto_reply(msg, lowered_subject)):
+        if _is_auto_reply(msg, lowered_subject):
+            who = valid_address(from_addr) if from_addr else None
+            records = [_Record(who, action="auto_replied", reason="auto_reply")] if who else []
+            return report(BounceKind.AUTO_REPLY, records, "rfc3834")
+        if not bounce_signals and not _looks_like_bounce_text(human):
+            return report(BounceKind.NOT_A_BOUNCE, [], "")
+
+    # 5. Text bounces of every other MTA.
+    records = _text_records(human, senders, failed_header, parts, msg)
+    return report(BounceKind.FAILURE, records, "text")
+
+
+def _is_auto_reply(msg: email.message.Message, subject: str) -> bool:
+    auto = str(msg.get("Auto-Submitted", "")).lower()
+    if auto.startswith("auto-replied"):
+        return True
+    if msg.get("X-Autoreply") or msg.get("X-Autorespond") or (msg.get("X-Auto-Response-Suppress") and subject):
+        return any(w in subject for w in _AUTO_REPLY_SUBJECT) or bool(msg.get("X-Autoreply"))
+    if str(msg.get("Precedence", "")).lower() == "auto_reply":
+        return True
+    return any(subject.startswith(w) or w in subject for w in _AUTO_REPLY_SUBJECT)
+
+
+def _looks_like_bounce_text(text: str) -> bool:
+    head = text[:4000].lower()
+    return any(
+        p in head
+        for p in (
+            "could not be delivered", "delivery has failed", "permanent error", "was not delivered",
+            "following address(es) failed", "undeliverable", "delivery to the following",
+            "fatal errors", "i'm afraid i wasn't able to deliver", "unable to deliver",
+        )
+    )
+
+
+def _human_text(parts: _Parts) -> str:
+    """The explanation part of the bounce, cut before any returned copy of the message."""
+    text = "\n".join(t for t in parts.text if t)[: _MAX_TEXT * 2]
+    return _cut_returned(text)
+
+
+def _cut_returned(text: str) -> str:
+    lowered = text.lower()
+    cut = len(text)
+    for marker in _SEPARATORS:
+        pos = lowered.find(marker)
+        if 0 <= pos < cut:
+            # Keep the marker's own line out: cut at the start of its line.
+            cut = lowered.rfind("\n", 0, pos) + 1
+    # A header block of the returned message (two header lines in a row) also ends it.
+    for m in _HEADERISH.finditer(text, 0, cut):
+        nxt = text.find("\n", m.end())
+        if nxt < 0:
+            break
+        if _HEADERISH.match(text, nxt + 1) and m.start() > 0:
+            cut = min(cut, m.start())
+            break
+    return text[:cut][:_MAX_TEXT]
+
+
+# -- RFC 3464 -----------------------------------------------------------------------------------
+
+
+def _fields(text: str) -> list[tuple[str, str]]:
+    """``Name: value`` lines with RFC 5322 continuation lines unfolded, blank lines as ("", "")."""
+    out: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            out.append(("", ""))
+        elif line[0] in " \t" and out and out[-1][0]:
+            out[-1] = (out[-1][0], out[-1][1] + " " + line.strip())
+        else:
+            name, sep, value = line.partition(":")
+            if sep and name and " " not in name.strip() and len(name) < 64:
+                out.append((name.strip().lower(), value.strip()))
+    return out
+
+
+def _typed(value: str) -> str:
+    """Drop an RFC 3464 §2.1.2 address-type or diagnostic-type prefix (``rfc822;``, ``smtp;``)."""
+    kind, sep, rest = value.partition(";")
+    if sep and len(kind) < 20 and " " not in kind.strip():
+        return rest.strip()
+    return value.strip()
+
+
+def _dsn_records(blocks: list[str]) -> list[_Record]:
+    records: list[_Record] = []
+    for block in blocks:
+        current: _Record | None = None
+        pending_original: str | None = None
+        reporting: str | None = None
+        for name, value in _fields(block):
+            if name == "reporting-mta":
+                reporting = _typed(value)
+            elif name == "original-recipient":
+                pending_original = _first_address(_typed(value))
+                if current is not None and current.original is None and pending_original:
+                    # Original-Recipient after Final-Recipient in the same group.
+                    current.original = pending_original
+                    pending_original = None
+            elif name in ("final-recipient", "x-actual-recipient") and (
+                name == "final-recipient" or current is None
+            ):
+                raw = _typed(value)
+                addr = _first_address(raw) if "|" not in raw.split("@")[0] else None
+                if addr is None:
+                    # A pipe or file delivery target: name the address it was generated for,
+                    # if the block says, else skip it (never report a command as a recipient).
+                    current = None
+                    continue
+                current = _Record(recipient=addr, original=pending_original)
+                pending_original = None
+                records.append(current)
+            elif current is None:
+                continue
+            elif name == "action":
+                current.action = value.lower().split()[0] if value.split() else "failed"
+            elif name == "status":
+                m = _STATUS_RE.search(value)
+                current.status = ".".join(m.groups()) if m else None
+            elif name == "remote-mta":
+                current.remote_mta = _typed(value) or None
+            elif name in ("diagnostic-code", "x-diagnostic-code") and not current.diagnostic:
+                current.diagnostic = _typed(value)
+        for r in records:
+            if r.remote_mta is None and reporting is None:
+                continue
+    for r in records:
+        if r.original and r.original.lower() == r.recipient.lower():
+            r.original = None
+    return records
+
+
+def _enrich_from_text(records: list[_Record], human: str, senders: set[str]) -> None:
+    """Fill a DSN record's missing diagnostic from the human-readable part of the bounce."""
+    if not human or all(r.diagnostic for r in records):
+        return
+    blocks = _blocks_by_address(human, {r.recipient.lower() for r in records}, senders)
+    for r in records:
+        if not r.diagnostic:
+            r.context = blocks.get(r.recipient.lower(), "") or human
+
+
+# -- text bounces ------------------------------------------------------------------------------
+
+
+def _blocks_by_address(text: str, wanted: set[str] | None, senders: set[str]) -> dict[str, str]:
+    """Each address's text: from its first mention to the next other address's first mention."""
+    firsts: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for pos, addr in _addresses_in(text):
+        key = addr.lower()
+        if key in seen or key in senders:
+            continue
+        if wanted is not None and key not in wanted:
+            continue
+        if not _recipient_context(text, pos):
+            continue
+        seen.add(key)
+        firsts.append((pos, key))
+        if len(firsts) >= _MAX_RECIPIENTS:
+            break
+    out: dict[str, str] = {}
+    for i, (pos, key) in enumerate(firsts):
+        end = firsts[i + 1][0] if i + 1 < len(firsts) else len(text)
+        out[key] = text[pos:end]
+    return out
+
+
+_NOT_RECIPIENT_BEFORE = (
+    "mail from:", "mail from: ", "message-id:", "message-id: ", "from:", "from ", "sender:", "id ",
+    "envelope-from ", "envelope-from", "reply-to:", "return-path:", "by ", "mailto:", "contact ",
+    "please contact", "postmaster ", "smtp.mailfrom=", "header.from=", "originated by",
+    "sent by ", "return-path: <", "<<< 250",
+)
+
+
+def _recipient_context(text: str, pos: int) -> bool:
+    """False when the words just before the address show it is not a recipient."""
+    before = text[max(0, pos - 24) : pos].lower().rstrip("<\"' ")
+    before_full = text[max(0, pos - 24) : pos].lower()
+    if before.endswith(("://", "/")) or "=" in before_full[-2:]:
+        return False
+    return not any(before.endswith(w.rstrip()) or before_full.endswith(w) for w in _NOT_RECIPIENT_BEFORE)
+
+
+def _text_records(
+    human: str,
+    senders: set[str],
+    failed_header: set[str],
+    parts: _Parts,
+    msg: email.message.Message,
+) -> list[_Record]:
+    blocks = _blocks_by_address(human, None, senders)
+    # Daemon and list-owner addresses in the explanation are contacts, not recipients.
+    blocks = {
+        a: b for a, b in blocks.items()
+        if a.partition("@")[0] not in _DAEMON_LOCALS or (failed_header and a in failed_header)
+    }
+    if failed_header:
+        # Exim names every failed recipient in X-Failed-Recipients: trust it over the text.
+        order = [a for a in blocks if a in failed_header] + sorted(failed_header - set(blocks))
+        return [_Record(a, context=blocks.get(a, human)) for a in order]
+    if blocks:
+        return [_Record(a, context=b) for a, b in blocks.items()]
+    # The text names no one: the returned message's single recipient is the one that failed.
+    tos: set[str] = set()
+    for returned in parts.returned:
+        tos |= _header_addresses(returned, "To")
+    for block in parts.returned_headers:
+        tos |= _headers_block_addresses(block, "To")
+    if not tos:
+        tos = _returned_to_in_text(parts)
+    tos -= senders
+    if len(tos) == 1:
+        return [_Record(next(iter(tos)), context=human)]
+    return []
+
+
+def _returned_to_in_text(parts: _Parts) -> set[str]:
+    """``To:`` of an original message quoted inline after the separator of a text bounce."""
+    text = "\n".join(t for t in parts.text if t)[: _MAX_TEXT * 2]
+    cut = len(_cut_returned(text))
+    rest = text[cut : cut + _MAX_TEXT]
+    found: set[str] = set()
+    for line in rest.splitlines():
+        if line.lower().startswith("to:"):
+            for _, addr in getaddresses([line[3:]]):
+                valid = valid_address(addr) if addr else None
+                if valid:
+                    found.add(valid.lower())
+    return found
+
+
+# -- ARF and SES -----------------------------------------------------------------------------
+
+
+def _arf_records(parts: _Parts) -> list[_Record]:
+    found: list[str] = []
+    for block in parts.feedback:
+        for name, value in _fields(block):
+            if name in ("original-rcpt-to", "removal-recipient"):
+                addr = _first_address(value)
+                if addr and addr.lower() not in {a.lower() for a in found}:
+                    found.append(addr)
+    if not found:
+        for returned in parts.returned:
+            found.extend(sorted(_header_addresses(returned, "To")))
+        for block in parts.returned_headers:
+            found.extend(sorted(_headers_block_addresses(block, "To")))
+    return [_Record(a, action="complained", reason="complaint") for a in dict.fromkeys(found)]
+
+
+def _ses_records(text: str) -> tuple[BounceKind, list[_Record]] | None:
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        data, _ = json.JSONDecoder().raw_decode(text[start:])
+    except ValueError:
+        return None
+    data = _unwrap_sns(data)
+    if not isinstance(data, dict):
+        return None
+    kind = str(data.get("notificationType") or data.get("eventType") or "").lower()
+    if kind == "bounce":
+        bounce = data.get("bounce") or {}
+        permanent = str(bounce.get("bounceType", "")).lower() == "permanent"
+        subtype = str(bounce.get("bounceSubType", ""))
+        records = []
+        for item in bounce.get("bouncedRecipients") or ():
+            if not isinstance(item, dict):
+                continue
+            addr = valid_address(str(item.get("emailAddress", "")))
+            if addr is None:
+                continue
+            diag = str(item.get("diagnosticCode") or "")
+            status = str(item.get("status") or "") or None
+            rec = _Record(addr, action=str(item.get("action") or "failed"), status=status, diagnostic=diag)
+            rec.remote_mta = str(bounce.get("remoteMtaIp") or "") or None
+            rec.context = _SES_SUBTYPE_HINT.get(subtype, "")
+            if not permanent and rec.status is None:
+                rec.status = "4.0.0"
+            records.append(rec)
+        return BounceKind.FAILURE, records
+    if kind == "complaint":
+        complaint = data.get("complaint") or {}
+        records = [
+            _Record(a, action="complained", reason="complaint")
+            for item in complaint.get("complainedRecipients") or ()
+            if isinstance(item, dict) and (a := valid_address(str(item.get("emailAddress", ""))))
+        ]
+        return BounceKind.COMPLAINT, records
+    if kind == "delivery":
+        delivery = data.get("delivery") or {}
+        records = [
+            _Record(a, action="delivered", reason="delivered",
+                    diagnostic=str(delivery.get("smtpResponse") or ""))
+            for item in delivery.get("recipients") or ()
+            if (a := valid_address(str(item)))
+        ]
+        return BounceKind.DELIVERED, records
+    return None
+
+
+#: SES bounce subtypes (documented by AWS) as hint text for the classifier.
+_SES_SUBTYPE_HINT = {
+    "NoEmail": "user unknown",
+    "Suppressed": "suppression list",
+    "OnAccountSuppressionList": "suppression list",
+    "MailboxFull": "mailbox full",
+    "MessageTooLarge": "message too large",
+    "ContentRejected": "message content",
+    "AttachmentRejected": "attachment",
+}
+
+
+def _unwrap_sns(data: Any) -> Any:
+    """SNS wraps the SES notification as a JSON string in ``Message``."""
+    for _ in range(3):
+        if isinstance(data, dict) and isinstance(data.get("Message"), str) and "notificationType" not in data:
+            try:
+                data = json.loads(data["Message"])
+            except ValueError:
+                return data
+        else:
+            break
+    return data
+
+
+# -- finishing a record ----------------------------------------------------------------------
+
+
+def _one_line(text: str) -> str:
+    text = _SMTP_CONT.sub("", text)
+    return " ".join(text.split())[:_MAX_DIAGNOSTIC]
+
+
+def _finish(rec: _Record) -> BounceRecipient:
+    diagnostic = _one_line(rec.diagnostic)
+    context = _one_line(rec.context) if rec.context else ""
+    text = diagnostic or context
+    # Status and reply code: the DSN's own fields first, then the text.
+    status = rec.status
+    reply = rec.reply_code
+    m = _REPLY_STATUS.search(text)
+    if m:
+        reply = reply or int(m.group(1))
+        found = m.group(2)
+        if status is None or (status.endswith(".0.0") and found[0] == status[0]):
+            status = found
+    if status is None:
+        sm = _STATUS_RE.search(text)
+        if sm:
+            status = ".".join(sm.groups())
+    if reply is None:
+        rm = _REPLY.search(text)
+        if rm:
+            reply = int(rm.group(1))
+    if status is None and reply is not None:
+        status = f"{str(reply)[0]}.0.0"
+    remote = rec.remote_mta
+    if remote is None:
+        hm = _REMOTE_HOST.search(text)
+        if hm:
+            remote = hm.group(1).lower()
+    if not diagnostic:
+        diagnostic = context
+    if rec.reason is not None:
+        reason = rec.reason
+    else:
+        reason = reasons.classify(status, " ".join((rec.diagnostic, rec.context)))
+        if rec.action == "delayed" and reason == "undetermined":
+            reason = "expired"
+    permanent = _permanent(status, reply, rec.action, context)
+    hard = reasons.is_hard(reason, status) if reason not in reasons.NON_FAILURE_REASONS else False
+    recipient = rec.recipient
+    return BounceRecipient(
+        recipient=recipient,
+        original_recipient=rec.original,
+        action=rec.action,
+        status=status,
+        reply_code=reply,
+        diagnostic=diagnostic,
+        remote_mta=remote,
+        reason=reason,
+        hard=hard,
+        permanent=permanent,
+        diagnosis=_diagnosis(recipient, reason, status, reply, diagnostic, remote),
+    )
+
+
+def _permanent(status: str | None, reply: int | None, action: str, context: str) -> bool:
+    if action == "delayed":
+        return False
+    if status:
+        return status.startswith("5")
+    if reply:
+        return str(reply).startswith("5")
+    return "temporary" not in context.lower()
+
+
+@functools.lru_cache(maxsize=2048)
+def _base_diagnosis(address: str) -> Diagnosis:
+    from maildiag.api import diagnose
+
+    try:
+        return diagnose(address, offline=True)
+    except Exception:
+        # diagnose() promises not to raise on any string; should a bug in another check
+        # break that promise, the bounce's own finding must still reach support.
+        return Diagnosis(address=address, normalized=address, verdict=Verdict.UNKNOWN,
+                         domain=address.rpartition("@")[2], checks=("syntax",))
+
+
+def _diagnosis(
+    address: str, reason: str, status: str | None, reply: int | None, diagnostic: str,
+    remote: str | None,
+) -> Diagnosis:
+    """The address's offline diagnosis, led by the bounce's own finding."""
+    base = _base_diagnosis(address)
+    code = f"bounce.{reason}"
+    evidence = [e for e in (f"status {status}" if status else "", f"reply {reply}" if reply else "",
+                            f"remote {remote}" if remote else "", diagnostic[:300]) if e]
+    finding = catalog.make(
+        code,
+        {"address": address, "domain": address.rpartition("@")[2], "status": status or ""},
+        evidence,
+    )
+    entry = catalog.info(code)
+    verdict = entry.verdict or base.verdict
+    blame = entry.blame
+    confidence = entry.confidence
+    if base.suggestion is not None and entry.blame.value in ("address", "domain"):
+        # A typo'd address that bounced: offering the correction is the fix.
+        verdict = Verdict.FIX
+    return dataclasses.replace(
+        base,
+        findings=(finding, *base.findings),
+        verdict=verdict,
+        blame=blame,
+        confidence=confidence,
+        checks=(*base.checks, "bounce"),
+    )

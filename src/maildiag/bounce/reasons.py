@@ -1,0 +1,256 @@
+"""maildiag's bounce reasons, and the classifier from status code and diagnostic text.
+
+The reason set is maildiag's own, coarser than Sisimai's 36 (each reason records the Sisimai
+reasons it stands for). Data live in ``maildiag/data/bounce_reasons.toml`` (phrases) and
+``maildiag/data/bounce_status.toml`` (RFC 3463 codes), loaded once on first use.
+
+Classification order (see :func:`classify`): a specific phrase in the diagnostic text wins
+over the status code, because providers reuse codes loosely (a GoDaddy "5.1.1 too many
+recipients" is not a missing mailbox); a specific status code wins when the text says
+nothing we recognise; a generic code (``X.0.0``, ``X.7.1``...) only decides when no phrase
+matched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "FAILURE_REASONS",
+    "NON_FAILURE_REASONS",
+    "Reason",
+    "classify",
+    "code_reason",
+    "is_hard",
+    "reason_names",
+    "reasons",
+    "sisimai_map",
+    "text_reason",
+]
+
+#: Reports that are not delivery failures; never counted as bounced recipients.
+NON_FAILURE_REASONS = frozenset({"complaint", "auto_reply", "delivered"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Phrase:
+    """One phrase of the table: ordered lowercase ``parts`` and a sample line."""
+
+    parts: tuple[str, ...]
+    sample: str
+
+    def matches(self, text: str) -> bool:
+        """True when every part occurs in ``text`` in order (plain substring search)."""
+        pos = 0
+        for part in self.parts:
+            found = text.find(part, pos)
+            if found < 0:
+                return False
+            pos = found + len(part)
+        return True
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Reason:
+    """One maildiag bounce reason.
+
+    Attributes:
+        name: the reason (``user_unknown``, ``mailbox_full``...).
+        code: the finding code for it (``bounce.user_unknown``).
+        hard: the address itself will never work: remove it from mailing lists.
+        failure: false for reports that are not delivery failures (complaints...).
+        sisimai: the Sisimai reasons this reason stands for.
+        phrases: the phrases that reveal it in diagnostic text.
+    """
+
+    name: str
+    code: str
+    hard: bool
+    failure: bool
+    sisimai: tuple[str, ...]
+    phrases: tuple[Phrase, ...]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@functools.cache
+def reasons() -> tuple[Reason, ...]:
+    """Every reason, in matching order, loaded once from the package data file."""
+    raw = tomllib.loads(
+        (resources.files("maildiag") / "data" / "bounce_reasons.toml").read_text("utf-8")
+    )
+    found: dict[str, Reason] = {}
+    for name, entry, phrases in _entries(raw):
+        if name in found:
+            # A reason may have a second block of early phrases; its fields come from the
+            # block that declares them (the one with "sisimai").
+            old = found[name]
+            found[name] = dataclasses.replace(old, phrases=old.phrases + phrases)
+            if "sisimai" not in entry:
+                continue
+        found[name] = Reason(
+            name=name,
+            code="bounce." + name,
+            hard=bool(entry.get("hard", False)),
+            failure=bool(entry.get("failure", True)),
+            sisimai=tuple(entry.get("sisimai", ())),
+            phrases=found[name].phrases if name in found else phrases,
+        )
+    return tuple(found.values())
+
+
+def _entries(raw: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], tuple[Phrase, ...]]]:
+    out = []
+    for entry in raw["reason"]:
+        phrases = tuple(
+            Phrase(tuple(_norm(p) for p in str(ph["text"]).split(" * ")), str(ph["sample"]))
+            for ph in entry.get("phrases", ())
+        )
+        out.append((str(entry["name"]), entry, phrases))
+    return out
+
+
+@functools.cache
+def _matchers() -> tuple[tuple[str, Phrase], ...]:
+    """Every phrase with its reason, in the file's order (the matching order)."""
+    raw = tomllib.loads(
+        (resources.files("maildiag") / "data" / "bounce_reasons.toml").read_text("utf-8")
+    )
+    return tuple((name, p) for name, _, phrases in _entries(raw) for p in phrases)
+
+
+@functools.cache
+def _by_name() -> Mapping[str, Reason]:
+    return {r.name: r for r in reasons()}
+
+
+def reason_names() -> tuple[str, ...]:
+    """The names of every reason, in matching order."""
+    return tuple(r.name for r in reasons())
+
+
+FAILURE_REASONS = frozenset(
+    {
+        "suppressed", "domain_not_found", "no_mail_accepted", "rate_limited", "mailbox_full",
+        "message_too_large", "mailbox_disabled", "auth_failure", "blocked", "spam", "content",
+        "sender_rejected", "user_unknown", "filtered", "expired", "network", "receiver_error", "protocol",
+        "policy", "undetermined",
+    }
+)
+
+
+@functools.cache
+def sisimai_map() -> Mapping[str, str]:
+    """Sisimai reason name -> maildiag reason name (the documented mapping)."""
+    return {s: r.name for r in reasons() for s in r.sisimai}
+
+
+@functools.cache
+def _status_table() -> tuple[Mapping[str, tuple[str, bool]], Mapping[str, str]]:
+    raw = tomllib.loads(
+        (resources.files("maildiag") / "data" / "bounce_status.toml").read_text("utf-8")
+    )
+    codes = {k: (str(v["reason"]), bool(v.get("generic", False))) for k, v in raw["codes"].items()}
+    return codes, {k: str(v) for k, v in raw["subjects"].items()}
+
+
+_STATUS = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$")
+
+
+def code_reason(status: str | None) -> tuple[str, bool] | None:
+    """The reason an RFC 3463 ``status`` implies, and whether the code is generic.
+
+    Returns ``None`` for a missing or malformed status.
+    """
+    if not status:
+        return None
+    m = _STATUS.match(status.strip())
+    if m is None:
+        return None
+    codes, subjects = _status_table()
+    key = f"{int(m.group(2))}.{int(m.group(3))}"
+    if key in codes:
+        return codes[key]
+    subject = str(int(m.group(2)))
+    # An unlisted detail (vendor codes such as 5.1.351 or 5.0.910) says only its subject.
+    return subjects.get(subject, "undetermined"), True
+
+
+def text_reason(text: str) -> str | None:
+    """The first reason whose phrase occurs in ``text``, or ``None``."""
+    norm = _norm(text)
+    if not norm:
+        return None
+    for name, phrase in _matchers():
+        if phrase.matches(norm):
+            return name
+    return None
+
+
+_AFTER_DATA = ("end of data", "after data", "data command", "smtp command data", ">>> data",
+               "after end of data", "command: data", "dataend")
+
+
+def classify(status: str | None, text: str) -> str:
+    """The maildiag reason for one failed recipient.
+
+    Args:
+        status: the RFC 3463 enhanced status code (``"5.1.1"``), if known.
+        text: the diagnostic text (the remote server's reply, the MTA's explanation).
+    """
+    reason = _classify(status, text)
+    if reason == "user_unknown":
+        # A server that accepted the recipient at RCPT and refuses "user unknown" only after
+        # DATA is filtering the message: the mailbox may well exist. Not a hard bounce.
+        lowered = _norm(text)
+        if any(p in lowered for p in _AFTER_DATA):
+            return "filtered"
+    return reason
+
+
+def _classify(status: str | None, text: str) -> str:
+    by_text = text_reason(text)
+    by_code = code_reason(status)
+    if by_text is not None:
+        if by_code is not None and not by_code[1] and _code_beats_text(by_code[0], by_text):
+            return by_code[0]
+        return by_text
+    if by_code is not None:
+        reason, _generic = by_code
+        if reason == "delivered" and status and status.startswith(("4", "5")):
+            return "undetermined"
+        return reason
+    return "undetermined"
+
+
+#: Weak phrase reasons: a catch-all word ("rejected", "denied", "timeout"...) that a specific
+#: status code should overrule.
+_WEAK_TEXT = frozenset({"policy", "receiver_error", "expired", "blocked"})
+
+
+def _code_beats_text(by_code: str, by_text: str) -> bool:
+    return by_text in _WEAK_TEXT and by_code not in _WEAK_TEXT
+
+
+def get(name: str) -> Reason:
+    """The :class:`Reason` called ``name``; raises ``KeyError`` for an unknown name."""
+    return _by_name()[name]
+
+
+def is_hard(reason: str, status: str | None = None) -> bool:
+    """True when ``reason`` means the address will never work (a hard bounce)."""
+    entry = _by_name().get(reason)
+    if entry is None:
+        return False
+    if reason == "no_mail_accepted":
+        # A null MX (RFC 7505) is for good; a temporary "not accepting" may pass.
+        return not (status or "").startswith("4")
+    return entry.hard

@@ -1,0 +1,152 @@
+"""parse_bounce on hand-made messages: input types, kinds, recipients, the Diagnosis."""
+
+from __future__ import annotations
+
+import email
+from pathlib import Path
+
+import pytest
+
+from maildiag.bounce import BounceKind, BounceReport, parse_bounce
+
+DSN = b"""\
+From: Mail Delivery System <MAILER-DAEMON@mx.shop.example>
+To: orders@shop.example
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+I'm sorry to have to inform you that your message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.shop.example
+
+Final-Recipient: rfc822; jane@gmial.com
+Original-Recipient: rfc822; jane.alias@example.org
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mx.gmial.com
+Diagnostic-Code: smtp; 550 5.1.1 <jane@gmial.com>: Recipient address rejected: User unknown
+
+Final-Recipient: rfc822; bob@example.net
+Action: delayed
+Status: 4.2.2
+Diagnostic-Code: smtp; 452 4.2.2 Mailbox full
+
+--B--
+"""
+
+TEXT_BOUNCE = b"""\
+From: MAILER-DAEMON@mx.example.org
+To: orders@shop.example
+Subject: failure notice
+
+Hi. This is the qmail-send program at mx.example.org.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+
+<ann@example.com>:
+192.0.2.1 does not like recipient.
+Remote host said: 550 5.1.1 sorry, no mailbox here by that name
+
+--- Below this line is a copy of the message.
+
+From: orders@shop.example
+To: ann@example.com
+Subject: Your order
+"""
+
+PLAIN = b"From: a@example.com\nTo: b@example.com\nSubject: hello\n\nJust saying hi.\n"
+VACATION = (
+    b"From: carol@example.com\nTo: orders@shop.example\nSubject: Out of Office: Your order\n"
+    b"Auto-Submitted: auto-replied\n\nI am away until Monday.\n"
+)
+
+
+def test_dsn_recipients_reasons_and_fields() -> None:
+    report = parse_bounce(DSN)
+    assert report.kind is BounceKind.FAILURE
+    assert report.decoder == "rfc3464"
+    first, second = report.failures
+    assert (first.recipient, first.original_recipient) == ("jane@gmial.com", "jane.alias@example.org")
+    assert (first.status, first.reply_code, first.remote_mta) == ("5.1.1", 550, "mx.gmial.com")
+    assert (first.reason, first.hard, first.permanent) == ("user_unknown", True, True)
+    assert (second.reason, second.hard, second.permanent, second.action) == (
+        "mailbox_full", False, False, "delayed")
+
+
+def test_typo_address_that_bounced_gets_the_suggestion() -> None:
+    first = parse_bounce(DSN).failures[0]
+    assert first.diagnosis.codes[0] == "bounce.user_unknown"
+    assert first.diagnosis.suggestion == "jane@gmail.com"
+    assert first.diagnosis.verdict.value == "fix"
+    assert "jane@gmial.com" in first.message()
+    assert "jane@gmial.com" in first.message("he")
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        pytest.param(lambda raw, tmp: raw, id="bytes"),
+        pytest.param(lambda raw, tmp: raw.decode(), id="str"),
+        pytest.param(lambda raw, tmp: email.message_from_bytes(raw), id="message"),
+        pytest.param(lambda raw, tmp: (tmp / "b.eml", (tmp / "b.eml").write_bytes(raw))[0], id="path"),
+    ],
+)
+def test_accepts_every_input_type(convert, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    report = parse_bounce(convert(TEXT_BOUNCE, tmp_path))
+    assert [r.recipient for r in report.failures] == ["ann@example.com"]
+    assert report.failures[0].reason == "user_unknown"
+
+
+def test_text_bounce_never_reports_the_sender() -> None:
+    report = parse_bounce(TEXT_BOUNCE)
+    assert "orders@shop.example" not in {r.recipient for r in report.recipients}
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        pytest.param(PLAIN, BounceKind.NOT_A_BOUNCE, id="plain"),
+        pytest.param(VACATION, BounceKind.AUTO_REPLY, id="vacation"),
+        pytest.param(b"\x00\xff\xfe garbage \x00", BounceKind.MALFORMED, id="garbage"),
+        pytest.param(b"", BounceKind.MALFORMED, id="empty"),
+    ],
+)
+def test_non_failures_are_told_apart(raw: bytes, kind: BounceKind) -> None:
+    report = parse_bounce(raw)
+    assert report.kind is kind
+    assert report.failures == ()
+
+
+def test_size_cap_gives_a_finding() -> None:
+    report = parse_bounce(DSN, max_bytes=100)
+    assert report.kind is BounceKind.TOO_LARGE
+    assert report.findings[0].code == "bounce.too_large"
+    assert report.findings[0].params["limit"] == 100
+
+
+def test_pipe_target_is_never_a_recipient() -> None:
+    raw = DSN.replace(b"rfc822; bob@example.net", b"rfc822; |/usr/bin/procmail bob@example.net")
+    assert [r.recipient for r in parse_bounce(raw).failures] == ["jane@gmial.com"]
+
+
+def test_ses_json_notification() -> None:
+    body = (
+        b'{"notificationType":"Bounce","bounce":{"bounceType":"Permanent","bounceSubType":"General",'
+        b'"bouncedRecipients":[{"emailAddress":"dan@example.com","action":"failed","status":"5.1.1",'
+        b'"diagnosticCode":"smtp; 550 5.1.1 user unknown"}]},"mail":{"source":"orders@shop.example"}}'
+    )
+    raw = b"From: no-reply@sns.amazonaws.com\nTo: orders@shop.example\nSubject: AWS Notification Message\n\n"
+    report = parse_bounce(raw + body)
+    assert report.decoder == "amazonses"
+    assert [(r.recipient, r.reason) for r in report.failures] == [("dan@example.com", "user_unknown")]
+
+
+def test_report_round_trips_through_dict() -> None:
+    report = parse_bounce(DSN, source="x.eml")
+    assert BounceReport.from_dict(report.to_dict()) == report

@@ -1,0 +1,74 @@
+"""The reason table: every phrase's sample classifies to its reason; the mapping is total."""
+
+from __future__ import annotations
+
+import pytest
+
+from maildiag import catalog, messages
+from maildiag.bounce import reasons
+
+SISIMAI_REASONS = [
+    "authfailure", "badreputation", "blocked", "contenterror", "exceedlimit", "expired",
+    "failedstarttls", "filtered", "hasmoved", "hostunknown", "mailboxfull", "mailererror",
+    "mesgtoobig", "networkerror", "norelaying", "notaccept", "notcompliantrfc",
+    "policyviolation", "rejected", "requireptr", "securityerror", "spamdetected", "speeding",
+    "suppressed", "suspend", "syntaxerror", "systemerror", "systemfull", "toomanyconn",
+    "userunknown", "virusdetected", "delivered", "feedback", "vacation", "onhold",
+    "undefined",
+]
+
+SAMPLES = [
+    pytest.param(r.name, p.sample, id=f"{r.name}:{p.sample[:40]}")
+    for r in reasons.reasons()
+    for p in r.phrases
+]
+
+
+@pytest.mark.parametrize(("reason", "sample"), SAMPLES)
+def test_phrase_sample_classifies_to_its_reason(reason: str, sample: str) -> None:
+    assert reasons.text_reason(sample) == reason
+
+
+def test_every_sisimai_reason_maps_to_one_maildiag_reason() -> None:
+    mapping = reasons.sisimai_map()
+    assert sorted(mapping) == sorted(SISIMAI_REASONS)
+
+
+@pytest.mark.parametrize("name", reasons.reason_names())
+def test_every_reason_has_a_catalog_code_and_messages(name: str) -> None:
+    code = f"bounce.{name}"
+    entry = catalog.info(code)
+    for locale in ("en", "he"):
+        template = messages.templates(locale)[code]
+        assert messages.placeholders(template) <= set(entry.params)
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "expected"),
+    [
+        pytest.param("5.1.1", "550 5.1.1 <a@example.com>... User unknown", "user_unknown", id="plain-5.1.1"),
+        pytest.param("5.1.1", "550 5.1.1 Too many recipients this hour", "rate_limited", id="text-beats-code"),
+        pytest.param("5.2.2", "", "mailbox_full", id="code-alone"),
+        pytest.param("5.7.26", "rejected", "auth_failure", id="specific-code-beats-weak-word"),
+        pytest.param("5.0.0", "550 Unknown user (in reply to end of DATA command)", "filtered", id="after-data"),
+        pytest.param(None, "", "undetermined", id="nothing"),
+        pytest.param("5.1.10", "", "no_mail_accepted", id="null-mx-rfc7505"),
+    ],
+)
+def test_classify(status: str | None, text: str, expected: str) -> None:
+    assert reasons.classify(status, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("reason", "status", "hard"),
+    [
+        ("user_unknown", "5.1.1", True),
+        ("domain_not_found", "5.1.2", True),
+        ("no_mail_accepted", "5.1.10", True),
+        ("no_mail_accepted", "4.3.2", False),
+        ("mailbox_full", "5.2.2", False),
+        ("blocked", "5.7.1", False),
+    ],
+)
+def test_hard(reason: str, status: str, hard: bool) -> None:
+    assert reasons.is_hard(reason, status) is hard
