@@ -309,7 +309,7 @@ def _notes(v: email_validator.ValidatedEmail) -> tuple[Finding, ...]:
         )
     if v.smtputf8:
         notes.append(catalog.make("syntax.smtputf8", {"local": local}))
-    if local.isupper() and sum(c.isupper() for c in local) >= 2:
+    if _caps_lock(local):
         # Caps lock: mailbox names are case-insensitive at every large provider, though
         # RFC 5321 §2.4 lets a receiver treat them as case-sensitive. Only a note, so a
         # valid address is never blocked for it.
@@ -317,6 +317,11 @@ def _notes(v: email_validator.ValidatedEmail) -> tuple[Finding, ...]:
             catalog.make("syntax.uppercase", {"suggestion": f"{local.lower()}@{v.domain}"})
         )
     return tuple(notes)
+
+
+def _caps_lock(local: str) -> bool:
+    """All letters of the local part are capitals (two at least: "J@x" is just an initial)."""
+    return local.isupper() and sum(c.isupper() for c in local) >= 2
 
 
 def _invalid(
@@ -389,6 +394,15 @@ def _repair(address: str, options: Options, first_error: Exception) -> ParsedAdd
         v = _validate(text, options)
     except Exception as e:
         return _invalid(address, text, e, tried)
+    if _caps_lock(v.local_part):
+        # The address needs a fix anyway, so the suggestion may as well be in lower case,
+        # the form every large provider uses (see _notes about RFC 5321 §2.4).
+        lowered = f"{v.local_part.lower()}@{v.domain}"
+        # Lower-casing never invalidates an address; checked anyway, as every suggestion is.
+        if _is_valid(lowered, options):
+            v = _validate(lowered, options)
+            applied.append(("syntax.repaired.uppercase", text, lowered))
+            text = lowered
     suggestion = v.normalized
     repairs = tuple(
         catalog.make(code, {"suggestion": suggestion}, [f"{before!r} -> {after!r}"])
@@ -458,12 +472,16 @@ def _step_mailto(text: str, options: Options) -> str | None:
 
 
 # RFC 5322 §3.4 name-addr: an optional display name, then the address in angle brackets.
-_NAME_ADDR = re.compile(r"(?P<name>[^<>]*)<(?P<addr>[^<>]*@[^<>]*)>[\s.,;]*", re.DOTALL)
+_NAME_ADDR = re.compile(r"(?P<name>[^<>]*)<(?P<addr>[^<>]*@[^<>]*?)(?P<close>>?)[\s.,;]*", re.DOTALL)
 
 
 def _step_display_name(text: str, options: Options) -> str | None:
     match = _NAME_ADDR.fullmatch(text)
     if match is None or not match["name"].strip():
+        return None
+    if not match["close"] and not match["name"][-1].isspace():
+        # Without the closing ">", only "Jane <jane@..." is a name; in "jane<x@..." the
+        # "<" is a slip inside the local part, and "x@..." would be someone else.
         return None
     return match["addr"].strip()
 
