@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import pathlib
 
 import pytest
 
@@ -234,3 +235,27 @@ def test_every_code_has_a_template_using_declared_params(code: str, locale: str)
     template = messages.templates(locale).get(code)
     assert template, f"{code} has no {locale} message"
     assert messages.placeholders(template) <= set(catalog.info(code).params)
+
+
+def _mx_table() -> list[object]:
+    rows = []
+    path = pathlib.Path(__file__).parent / "data" / "mx_hosts.tsv"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(("#", "mx_host\t")):
+            continue
+        host, expected, subset, _source = line.split("\t")
+        rows.append(pytest.param(host, None if expected == "-" else expected, id=f"{subset}:{host}"))
+    return rows
+
+
+MX_TABLE = _mx_table()
+
+
+def test_mx_table_is_big_enough() -> None:
+    assert len(MX_TABLE) >= 100
+
+
+@pytest.mark.parametrize(("host", "expected"), MX_TABLE)
+def test_real_mx_host_table(host: str, expected: str | None) -> None:
+    matches = providers.identify("customer.example", [host], OPTS)
+    assert (matches[0].id if matches else None) == expected
