@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.resources
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
@@ -49,9 +50,10 @@ __all__ = ["TypoSuggestion", "is_known_domain", "suggest", "weighted_distance"]
 
 #: Longest domain considered (RFC 1035 §2.3.4: 255 octets on the wire, 253 in text form).
 _MAX_DOMAIN = 253
-#: Characters of an ASCII (IDNA) domain as email-validator hands it over.
-_DOMAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
-#: Labels longer than this are not searched for two-deletion neighbours (cost control).
+#: An ASCII (IDNA) domain as email-validator hands it over: labels of letters, digits and
+#: hyphens joined by single dots (no label checks beyond that: this is no validator).
+_DOMAIN_RE = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+#: Labels longer than this are only looked up as they are (no provider label is that long).
 _MAX_FUZZY_LABEL = 24
 #: Generic top-level domains often cut short (``gmail.co``, ``yahoo.cm``, ``bezeqint.ne``).
 _SHORTENED_GTLDS = frozenset({"com", "net", "org"})
@@ -102,7 +104,10 @@ class _Index:
 
     known: frozenset[str]
     by_label: Mapping[str, tuple[_Target, ...]]
-    deletes: Mapping[str, tuple[str, ...]]
+    # label minus up to 2 characters -> labels; a plain dict (private, never mutated after
+    # construction): it is probed a dozen times per lookup and a proxy costs 4x a dict probe.
+    deletes: dict[str, tuple[str, ...]]
+    joined: Mapping[str, tuple[_Target, ...]]  # "gmailcom" -> gmail.com (dots left out)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -170,15 +175,21 @@ def _build_index(known: Iterable[str], targets: Iterable[tuple[str, int, bool]])
             _Target(domain, split.label, split.suffix, weight, sole)
         )
     deletes: dict[str, set[str]] = {}
-    for label in by_label:
+    joined: dict[str, list[_Target]] = {}
+    for label, ts in by_label.items():
         for variant in _deletions(label, 2):
             deletes.setdefault(variant, set()).add(label)
+        for t in ts:
+            joined.setdefault(t.domain.replace(".", ""), []).append(t)
+
+    def ranked(ts: list[_Target]) -> tuple[_Target, ...]:
+        return tuple(sorted(ts, key=lambda t: (-t.weight, t.domain)))
+
     return _Index(
         known=frozenset(known),
-        by_label=MappingProxyType(
-            {label: tuple(sorted(ts, key=lambda t: (-t.weight, t.domain))) for label, ts in by_label.items()}
-        ),
-        deletes=MappingProxyType({k: tuple(sorted(v)) for k, v in deletes.items()}),
+        by_label=MappingProxyType({label: ranked(ts) for label, ts in by_label.items()}),
+        deletes={k: tuple(sorted(v)) for k, v in deletes.items()},
+        joined=MappingProxyType({k: ranked(ts) for k, ts in joined.items()}),
     )
 
 
@@ -282,16 +293,27 @@ def _clean(domain: object) -> str | None:
     if not isinstance(domain, str):
         return None
     d = domain.strip().lower().rstrip(".")
-    if not d or len(d) > _MAX_DOMAIN or not set(d) <= _DOMAIN_CHARS:
-        return None
-    if d.startswith(".") or ".." in d:
+    if len(d) > _MAX_DOMAIN or _DOMAIN_RE.fullmatch(d) is None:
         return None
     return d
 
 
+@functools.lru_cache(maxsize=4096)
+def _public_suffix(tail: str) -> str | None:
+    return _psl().publicsuffix(tail)
+
+
 def _split(domain: str) -> _Split | None:
     labels = domain.split(".")
-    suffix = _psl().publicsuffix(domain)
+    # The public suffix depends on the labels right of the registrable one; looking it up
+    # on "_." + those labels lets the cache serve every domain under the same suffix ("_"
+    # is no label of any rule; "x" would be: x.se is a public suffix). A domain that is
+    # itself a public suffix (co.il, x.se) is then split as if registrable: harmless, as no
+    # provider label is "co" or "x", and such a domain is no mailbox anyway.
+    key = "_." + ".".join(labels[1:][-3:]) if len(labels) > 1 else domain
+    suffix = _public_suffix(key)
+    if suffix is not None and suffix.count(".") >= 3:
+        suffix = _psl().publicsuffix(domain)  # a rule deeper than the key (rare)
     if suffix is None:
         # The top-level domain does not exist ("con", "cmo", or no dot at all).
         if len(labels) < 2:
@@ -347,31 +369,44 @@ def _score(domain: str, split: _Split | None, target: _Target) -> float | None:
 
 def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list[tuple[float, int, str]]:
     found: list[tuple[float, int, str]] = []
+    looked_up: list[str] = []
     if split is not None and not split.prefix:
-        label = split.label
-        variants = _deletions(label, 2 if len(label) <= _MAX_FUZZY_LABEL else 1)
+        looked_up.append(split.label)
+    elif domain.count(".") >= 2:
+        # The public suffix itself may be the typo: "netvision.net.li" splits as a subdomain
+        # of "net.li"; look the first label up, the whole-domain distance still decides.
+        looked_up.append(domain.partition(".")[0])
+    for label in looked_up:
+        # Symmetric delete: the index holds every target label minus up to two characters,
+        # the typed label is looked up minus up to one. That finds every single slip and
+        # every double slip that includes a left-out letter, in a dozen dict probes however
+        # long the list; two substitutions in one name (rarer, and more often a different
+        # name than a typo) are not searched for.
+        variants = _deletions(label, 1) if len(label) <= _MAX_FUZZY_LABEL else {label}
         labels = {hit for v in variants for hit in index.deletes.get(v, ())}
-        for candidate in labels:
+        for candidate in sorted(labels):
             for target in index.by_label[candidate]:
                 if target.domain == domain:
                     continue
                 score = _score(domain, split, target)
                 if score is not None:
                     found.append((score, target.weight, target.domain))
-                elif target.sole and candidate == label and split.suffix != target.suffix:
+                elif (
+                    target.sole
+                    and split is not None
+                    and not split.prefix
+                    and candidate == label
+                    and split.suffix != target.suffix
+                ):
                     # gmail.co.il, icloud.de: the brand has no mailbox under that suffix.
                     found.append((1.0, target.weight, target.domain))
     if "." not in domain:
-        # No dot at all: "gmailcom", "hotmailcouk", or a bare brand "gmail".
-        for label, targets in index.by_label.items():
-            if not domain.startswith(label):
-                continue
-            rest = domain[len(label) :]
-            for target in targets:
-                if rest == target.suffix.replace(".", ""):
-                    found.append((0.5 * (target.suffix.count(".") + 1), target.weight, target.domain))
-                elif not rest and (target.sole or target is targets[0]) and len(label) >= 5:
-                    found.append((1.0, target.weight, target.domain))
+        # No dot at all: "gmailcom", "hotmailcouk" (each missing dot costs 0.5), or a bare
+        # brand, "gmail" (its most popular domain).
+        found.extend((0.5 * t.domain.count("."), t.weight, t.domain) for t in index.joined.get(domain, ()))
+        brand = index.by_label.get(domain, ())
+        if brand and len(domain) >= 5:
+            found.append((1.0, brand[0].weight, brand[0].domain))
     return found
 
 
@@ -461,6 +496,8 @@ def suggest(domain: str, *, extra_domains: tuple[str, ...] = ()) -> TypoSuggesti
     cleaned = _clean(domain)
     if cleaned is None:
         return None
+    if not extra_domains:
+        return _suggest(cleaned, ())
     extras = tuple(sorted({e for e in (_clean(x) for x in extra_domains) if e is not None}))
     return _suggest(cleaned, extras)
 
