@@ -138,6 +138,8 @@ REPAIRS = [
     pytest.param("Email: jane@gmail.com", "jane@gmail.com", ("extra_text",), id="label-before"),
     pytest.param("jane@gmail.com Jane Doe", "jane@gmail.com", ("extra_text",), id="words-after"),
     pytest.param("Jane <jane@gmail.com", "jane@gmail.com", ("display_name",), id="unclosed-name-addr"),
+    pytest.param(' "jane doe"@gmail.com ', '"jane doe"@gmail.com', ("whitespace",),
+                 id="typed-quotes-kept"),
     pytest.param(" JANE@GMAIL,COM", "jane@gmail.com", ("whitespace", "comma", "uppercase"),
                  id="caps-lock-lowered-when-fixing-anyway"),
     pytest.param(" mailto:Jane Doe <jane..doe@gmail,com>; ", "jane.doe@gmail.com",
@@ -150,11 +152,12 @@ REPAIRS = [
 def test_repaired(address: str, repaired: str, steps: tuple[str, ...]) -> None:
     parsed = syntax.check(address, OPTIONS)
     assert parsed.valid
-    assert codes(parsed) == tuple(f"syntax.repaired.{s}" for s in steps)
+    assert codes(parsed)[: len(steps)] == tuple(f"syntax.repaired.{s}" for s in steps)
+    assert all(catalog.info(c).verdict is not Verdict.FIX for c in codes(parsed)[len(steps) :])
     if steps:
         assert parsed.repaired == repaired
         assert parsed.candidate == repaired
-        assert all(f.params["suggestion"] == repaired for f in parsed.findings)
+        assert all(f.params["suggestion"] == repaired for f in parsed.findings[: len(steps)])
     else:
         assert parsed.repaired is None
     assert parsed.normalized == repaired
@@ -520,7 +523,11 @@ def test_check_never_raises_and_repairs_are_valid(text: str) -> None:
         assert len(parsed.findings) == 1
         assert catalog.info(parsed.findings[0].code).verdict is Verdict.UNDELIVERABLE
     if parsed.repaired is not None:
-        email_validator.validate_email(parsed.repaired, check_deliverability=False)
+        email_validator.validate_email(
+            parsed.repaired, check_deliverability=False, allow_quoted_local=True
+        )
+        if parsed.repaired.startswith('"'):
+            assert '"' in text, "a repair must not invent a quoted local part"
         again = syntax.check(parsed.repaired, OPTIONS)
         assert again.valid
         assert again.repaired is None, "a repaired address must not need repair again"

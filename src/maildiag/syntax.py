@@ -394,6 +394,10 @@ def _repair(address: str, options: Options, first_error: Exception) -> ParsedAdd
         v = _validate(text, options)
     except Exception as e:
         return _invalid(address, text, e, tried)
+    if v.local_part.startswith('"') and '"' not in address.partition("@")[0]:
+        # A guess that lands on a quoted local part (RFC 5321 §4.1.2) the customer did not
+        # type is no likely intent: report the input's own problem instead.
+        return _invalid(address, address, first_error, ())
     if _caps_lock(v.local_part):
         # The address needs a fix anyway, so the suggestion may as well be in lower case,
         # the form every large provider uses (see _notes about RFC 5321 §2.4).
