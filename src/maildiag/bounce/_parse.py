@@ -68,6 +68,8 @@ class _Record:
     remote_mta: str | None = None
     reason: str | None = None  # set by decoders that know it (ARF, SES, auto-reply)
     context: str = ""  # extra text for classification only
+    scope: str = ""  # the recipient's part of the explanation: read for the SMTP stage only
+    diagnostic_type: str = ""  # RFC 3464 §2.3.6 diagnostic-type (smtp, x-unix...)
 
 
 @dataclasses.dataclass(slots=True)
@@ -94,6 +96,20 @@ _REMOTE_HOST = re.compile(
     re.IGNORECASE,
 )
 _SMTP_CONT = re.compile(r"(?m)^\s{0,8}[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+#: Where a bounce names the SMTP command that was refused: Postfix "(in reply to RCPT TO
+#: command)", Exim "after RCPT TO:" / "after end of data", Sendmail's transcript ">>> DATA",
+#: qmail-style "during RCPT", and the like. Case matters: commands are upper case on the wire.
+_COMMAND_RE = re.compile(
+    r"(?:in reply to (?:the )?(?:end of )?|after (?:the )?|>>>>? ?|during |while sending |"
+    r"did not like our |for |at |SMTP command |command:? |command was |error on |SMTP:|\[)"
+    r"(HELO|EHLO|STARTTLS|AUTH|MAIL FROM|MAIL From|MAIL|RCPT TO|RCPT To|RCPT_TO|RCPT|DATA|"
+    r"end of data|initial connection|greeting|connect(?:ion)?)\b"
+    r"|does not like (recipient|sender)\b"
+)
+_COMMAND_NAMES = {"MAIL FROM": "MAIL", "MAIL From": "MAIL", "RCPT TO": "RCPT", "RCPT To": "RCPT",
+                  "RCPT_TO": "RCPT", "recipient": "RCPT", "sender": "MAIL",
+                  "end of data": "DATA", "initial connection": "CONN", "greeting": "CONN",
+                  "connect": "CONN", "connection": "CONN"}
 _HTML_TAG = re.compile(r"<[^<>]{0,2000}>")
 _HEADERISH = re.compile(
     r"(?m)^(?:return-path|received|delivered-to|dkim-signature|message-id|from|to|subject|date|"
@@ -572,13 +588,19 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
 
 
 def _enrich_from_text(records: list[_Record], human: str, senders: set[str]) -> None:
-    """Fill a DSN record's missing diagnostic from the human-readable part of the bounce."""
-    if not human or all(r.diagnostic for r in records):
+    """Give each DSN record its part of the human-readable text of the bounce.
+
+    It fills a missing diagnostic, and it often names the SMTP stage the DSN fields leave
+    out (Postfix: "in reply to RCPT TO command").
+    """
+    if not human:
         return
     blocks = _blocks_by_address(human, {r.recipient.lower() for r in records}, senders)
     for r in records:
+        block = blocks.get(r.recipient.lower(), "")
+        r.scope = block or (human if len(records) == 1 else "")
         if not r.diagnostic:
-            r.context = blocks.get(r.recipient.lower(), "") or human
+            r.context = block or human
 
 
 # -- text bounces ------------------------------------------------------------------------------
@@ -603,7 +625,9 @@ def _blocks_by_address(text: str, wanted: set[str] | None, senders: set[str]) ->
     out: dict[str, str] = {}
     for i, (pos, key) in enumerate(firsts):
         end = firsts[i + 1][0] if i + 1 < len(firsts) else len(text)
-        out[key] = text[pos:end]
+        # From the start of the line: a transcript's ">>> RCPT To:<address>" names the stage.
+        start = max(text.rfind("\n", firsts[i - 1][0] if i else 0, pos) + 1, pos - 80)
+        out[key] = text[start:end]
     return out
 
 
@@ -809,9 +833,10 @@ def _finish(rec: _Record) -> BounceRecipient:
     if rec.reason is not None:
         reason = rec.reason
     else:
-        reason = reasons.classify(status, " ".join((rec.diagnostic, rec.context)))
-        if rec.action == "delayed" and reason == "undetermined":
-            reason = "expired"
+        command = _smtp_command(rec.diagnostic, rec.context, rec.scope)
+        reason = reasons.classify(
+            status, " ".join((rec.diagnostic, rec.context)), command=command, action=rec.action
+        )
     permanent = _permanent(status, reply, rec.action, context)
     hard = reasons.is_hard(reason, status) if reason not in reasons.NON_FAILURE_REASONS else False
     recipient = rec.recipient
@@ -828,6 +853,17 @@ def _finish(rec: _Record) -> BounceRecipient:
         permanent=permanent,
         diagnosis=_diagnosis(recipient, reason, status, reply, diagnostic, remote),
     )
+
+
+def _smtp_command(*texts: str) -> str | None:
+    """The SMTP command a failure answered, as the bounce's text reports it (last one said)."""
+    for text in texts:
+        found = None
+        for m in _COMMAND_RE.finditer(" ".join(text[:_MAX_TEXT].split())):
+            found = m.group(1) or m.group(2)
+        if found is not None:
+            return _COMMAND_NAMES.get(found, found)
+    return None
 
 
 def _permanent(status: str | None, reply: int | None, action: str, context: str) -> bool:

@@ -24,6 +24,7 @@ from typing import Any
 __all__ = [
     "FAILURE_REASONS",
     "NON_FAILURE_REASONS",
+    "SMTP_COMMANDS",
     "Reason",
     "classify",
     "code_reason",
@@ -195,24 +196,43 @@ def text_reason(text: str) -> str | None:
     return None
 
 
-_AFTER_DATA = ("end of data", "after data", "data command", "smtp command data", ">>> data",
-               "after end of data", "command: data", "dataend")
+#: SMTP stages, in session order (RFC 5321 §3): ``CONN`` (greeting), ``HELO``/``EHLO``,
+#: ``MAIL``, ``RCPT``, ``DATA`` (the message itself, headers and body).
+SMTP_COMMANDS = ("CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA")
+_BEFORE_DATA = frozenset({"CONN", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL"})
 
 
-def classify(status: str | None, text: str) -> str:
+def classify(
+    status: str | None, text: str, *, command: str | None = None, action: str | None = None
+) -> str:
     """The maildiag reason for one failed recipient.
 
     Args:
         status: the RFC 3463 enhanced status code (``"5.1.1"``), if known.
         text: the diagnostic text (the remote server's reply, the MTA's explanation).
+        command: the SMTP command the failure answered (one of :data:`SMTP_COMMANDS`), if
+            the bounce says; it tells a refused recipient (``RCPT``) from a refused message
+            (``DATA``).
+        action: the RFC 3464 §2.3.3 ``Action`` (``failed``, ``delayed``...), if known.
     """
     reason = _classify(status, text)
-    if reason == "user_unknown":
-        # A server that accepted the recipient at RCPT and refuses "user unknown" only after
-        # DATA is filtering the message: the mailbox may well exist. Not a hard bounce.
-        lowered = _norm(text)
-        if any(p in lowered for p in _AFTER_DATA):
-            return "filtered"
+    if (
+        reason == "user_unknown"
+        and not (status or "").startswith(("5.1.", "4.1."))
+        and command != "RCPT"
+        and command not in _BEFORE_DATA
+    ):
+        # "User unknown" only proves a missing mailbox when the server said so at RCPT TO
+        # (RFC 5321 §3.3) or with a X.1.x status (RFC 3463 §3.2). Said after DATA, or by a
+        # relay that does not tell when, it is the answer of a filter that saw the message:
+        # the mailbox may well exist, so it is not a hard bounce.
+        return "filtered"
+    if reason == "undetermined" and command in ("CONN", "HELO", "EHLO"):
+        # Refused before any address was given: the sending host itself is refused.
+        return "blocked"
+    if reason == "undetermined" and action in ("delayed", "expired"):
+        # Still queued or given up after retries (RFC 3464 §2.3.3): the delivery expired.
+        return "expired"
     return reason
 
 
