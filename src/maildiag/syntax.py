@@ -265,8 +265,8 @@ def check(address: str, options: Options) -> ParsedAddress:
 
     try:
         return _repair(address, options, error)
-    except Exception as e:  # a bug in a repair step must not turn into an exception
-        return _invalid(address, address, e, ())
+    except Exception:  # a bug in a repair step: report the input's own problem
+        return _invalid(address, address, error, ())
 
 
 def _valid(
