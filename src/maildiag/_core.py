@@ -93,6 +93,7 @@ def plan(address: str, options: Options) -> Flow:
     local, ascii_domain = parsed.local, parsed.ascii_domain
 
     # 2. Domain typos, judged on the domain as typed: a typo domain may well resolve.
+    flagged_domain = ascii_domain
     if options.suggest_typos:
         draft.checks.append("typo")
         hit = typo.suggest(ascii_domain, extra_domains=options.extra_domains)
@@ -104,10 +105,14 @@ def plan(address: str, options: Options) -> Flow:
                 {"domain": ascii_domain, "suggestion": hit.suggestion, "suggested_address": suggested},
                 [f"{hit.kind} typo, distance {hit.distance:g}"],
             )
+            # Typo-squat domains are often on the disposable lists (gmial.com is): telling a
+            # customer who slipped a key that they chose a throwaway service is wrong, so the
+            # flags describe the address we suggest.
+            flagged_domain = hit.suggestion
 
     # 3. Flags from maintained data (disposable, role, free webmail, the shop's lists).
     draft.checks.append("flags")
-    draft.findings.extend(flags.check(local, ascii_domain, options))
+    draft.findings.extend(flags.check(local, flagged_domain, options))
 
     if options.offline:
         draft.providers = providers.identify(ascii_domain, (), options)

@@ -98,6 +98,14 @@ def make(
     severity: Severity | None = None,
 ) -> Finding:
     """Build a :class:`Finding` with the catalog's defaults for ``code``."""
+    evidence = tuple(evidence)
+    if not evidence and severity is None:
+        # Findings are immutable values, so equal ones can be shared: the same
+        # "free webmail" or "Gmail tabs" finding is made for every gmail.com address.
+        try:
+            return _shared(code, tuple(params.items()) if params else ())
+        except TypeError:  # an unhashable parameter value (a list)
+            pass
     entry = info(code)
     return Finding(
         code=code,
@@ -105,8 +113,13 @@ def make(
         blame=entry.blame,
         actor=entry.actor,
         params=dict(params or {}),
-        evidence=tuple(evidence),
+        evidence=evidence,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared(code: str, params: tuple[tuple[str, Any], ...]) -> Finding:
+    return make(code, dict(params), (), severity=info(code).severity)
 
 
 def markdown() -> str:

@@ -135,11 +135,17 @@ class Finding:
     evidence: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "severity", Severity(self.severity))
-        object.__setattr__(self, "blame", Blame(self.blame))
-        object.__setattr__(self, "actor", Actor(self.actor))
-        object.__setattr__(self, "params", freeze_params(self.params))
-        object.__setattr__(self, "evidence", tuple(str(e) for e in self.evidence))
+        # Checks before conversions: findings are built on the checkout hot path.
+        if type(self.severity) is not Severity:
+            object.__setattr__(self, "severity", Severity(self.severity))
+        if type(self.blame) is not Blame:
+            object.__setattr__(self, "blame", Blame(self.blame))
+        if type(self.actor) is not Actor:
+            object.__setattr__(self, "actor", Actor(self.actor))
+        if type(self.params) is not MappingProxyType:
+            object.__setattr__(self, "params", freeze_params(self.params))
+        if type(self.evidence) is not tuple or not all(type(e) is str for e in self.evidence):
+            object.__setattr__(self, "evidence", tuple(str(e) for e in self.evidence))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Finding):
@@ -329,16 +335,16 @@ class Diagnosis:
     checks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "verdict", Verdict(self.verdict))
-        object.__setattr__(self, "blame", Blame(self.blame))
-        object.__setattr__(self, "findings", tuple(self.findings))
-        object.__setattr__(self, "mx", tuple(self.mx))
-        object.__setattr__(self, "providers", tuple(self.providers))
-        object.__setattr__(self, "dns", tuple(self.dns))
-        object.__setattr__(self, "checks", tuple(self.checks))
-        object.__setattr__(
-            self, "data_versions", MappingProxyType(dict(self.data_versions))
-        )
+        if type(self.verdict) is not Verdict:
+            object.__setattr__(self, "verdict", Verdict(self.verdict))
+        if type(self.blame) is not Blame:
+            object.__setattr__(self, "blame", Blame(self.blame))
+        for name in ("findings", "mx", "providers", "dns", "checks"):
+            value = getattr(self, name)
+            if type(value) is not tuple:
+                object.__setattr__(self, name, tuple(value))
+        if type(self.data_versions) is not MappingProxyType:
+            object.__setattr__(self, "data_versions", MappingProxyType(dict(self.data_versions)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Diagnosis):
@@ -382,12 +388,13 @@ class Diagnosis:
         return shown[0] if shown else ""
 
     def messages(self, locale: str = "en") -> list[str]:
-        """Messages of every finding worth showing (not ``info`` on an ``ok`` verdict)."""
-        return [
-            f.message(locale)
-            for f in self.findings
-            if f.severity is not Severity.INFO or self.verdict is not Verdict.OK
-        ]
+        """Messages of the findings worth showing a customer (warnings and errors), in order.
+
+        ``info`` findings (a provider's tips, "free webmail") are left out; their messages
+        are still available through :meth:`Finding.message`, and the tailored steps through
+        :func:`maildiag.checklist.checklist`.
+        """
+        return [f.message(locale) for f in self.findings if f.severity is not Severity.INFO]
 
     def raise_for_problems(self) -> Diagnosis:
         """Raise :class:`maildiag.UndeliverableError` unless the verdict is ``ok`` or ``risky``.
