@@ -166,6 +166,15 @@ _AUTO_REPLY_SUBJECT = (
 )
 
 
+#: RFC 3464 §2.3.3 actions that are not failures; "deliverable" is what Sendmail and Postfix
+#: answer to an address verification request (sendmail -bv, Postfix verify).
+_DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded", "deliverable"})
+
+#: Lines of a complaint report given as plain text rather than a message/feedback-report part
+#: (RFC 5965 §3.1 fields), and the phrases of providers' own complaint formats.
+_FEEDBACK_FIELD = re.compile(r"(?im)^feedback-type:[ \t]{0,8}[a-z]")
+_COMPLAINT_PHRASES = ("complaint about message from", "sent this email to unsubscribe")
+
 _KNOWN_HEADERS = ("From", "To", "Subject", "Date", "Received", "Message-ID", "Return-Path",
                   "Content-Type", "MIME-Version", "Delivered-To", "Sender")
 
@@ -416,6 +425,9 @@ def _parse(msg: email.message.Message, source: str | None) -> BounceReport:
     ctype_params = {k.lower(): v for k, v in (msg.get_params() or []) if isinstance(v, str)}
     if parts.feedback or ctype_params.get("report-type", "").lower() == "feedback-report":
         return report(BounceKind.COMPLAINT, _arf_records(parts), "arf")
+    complaint = _text_complaint(msg, parts, subject)
+    if complaint is not None:
+        return report(BounceKind.COMPLAINT, complaint, "arf")
 
     # 2. RFC 3464 delivery status notifications.
     if parts.dsn:
@@ -423,11 +435,11 @@ def _parse(msg: email.message.Message, source: str | None) -> BounceReport:
         if records:
             human = _human_text(parts)
             _enrich_from_text(records, human, senders)
-            if all(r.action in ("delivered", "relayed", "expanded") for r in records):
+            if all(r.action in _DELIVERED_ACTIONS for r in records):
                 for r in records:
                     r.reason = "delivered"
                 return report(BounceKind.DELIVERED, records, "rfc3464")
-            records = [r for r in records if r.action not in ("delivered", "relayed", "expanded")]
+            records = [r for r in records if r.action not in _DELIVERED_ACTIONS]
             return report(BounceKind.FAILURE, records, "rfc3464")
 
     human = _human_text(parts)
@@ -715,14 +727,47 @@ def _arf_records(parts: _Parts) -> list[_Record]:
     return [_Record(a, action="complained", reason="complaint") for a in dict.fromkeys(found)]
 
 
+def _text_complaint(msg: email.message.Message, parts: _Parts, subject: str) -> list[_Record] | None:
+    """Complaints sent without an RFC 5965 part: Feedback-Type fields in the text, Hotmail's
+    JMRP reports (the returned message carries X-HmXmrOriginalRecipient), and unsubscribe
+    requests that a mail client sends for the reader (Apple Mail)."""
+    jmrp = [r for r in parts.returned if r.get("X-HmXmrOriginalRecipient")]
+    text = "\n".join(t for t in parts.text if t)[:_MAX_TEXT]
+    lowered = (subject + "\n" + text[:4000]).lower()
+    if not (jmrp or _FEEDBACK_FIELD.search(text) or any(p in lowered for p in _COMPLAINT_PHRASES)):
+        return None
+    found: list[str] = []
+    for returned in jmrp:
+        addr = _first_address(str(returned.get("X-HmXmrOriginalRecipient", "")))
+        if addr:
+            found.append(addr)
+    for name, value in _fields(text):
+        if name in ("original-rcpt-to", "removal-recipient"):
+            addr = _first_address(value)
+            if addr:
+                found.append(addr)
+    if not found:
+        records = _arf_records(parts)
+        if records:
+            return records
+        # An unsubscribe request comes from the reader's own mailbox.
+        sender = valid_address(parseaddr(_header(msg, "From"))[1])
+        found = [sender] if sender else []
+    return [_Record(a, action="complained", reason="complaint") for a in dict.fromkeys(found)]
+
+
 def _ses_records(text: str) -> tuple[BounceKind, list[_Record]] | None:
     start = text.find("{")
     if start < 0:
         return None
     try:
-        data, _ = json.JSONDecoder().raw_decode(text[start:])
+        data, _ = json.JSONDecoder(strict=False).raw_decode(text[start:])
     except ValueError:
-        return None
+        # Some SNS mail folds the one-line JSON at 76 columns ("\n " inside strings).
+        try:
+            data, _ = json.JSONDecoder(strict=False).raw_decode(re.sub(r"\r?\n ", "", text[start:]))
+        except ValueError:
+            return None
     data = _unwrap_sns(data)
     if not isinstance(data, dict):
         return None
@@ -837,6 +882,10 @@ def _finish(rec: _Record) -> BounceRecipient:
         reason = reasons.classify(
             status, " ".join((rec.diagnostic, rec.context)), command=command, action=rec.action
         )
+        if reason == "undetermined" and rec.recipient.lower().endswith("@googlegroups.com"):
+            # A Google Groups notice (in the poster's language, with no code) that the group
+            # does not exist or does not take posts from this sender: the sender is refused.
+            reason = "sender_rejected"
     permanent = _permanent(status, reply, rec.action, context)
     hard = reasons.is_hard(reason, status) if reason not in reasons.NON_FAILURE_REASONS else False
     recipient = rec.recipient
