@@ -59,6 +59,10 @@ _MAX_FUZZY_LABEL = 24
 _SHORTENED_GTLDS = frozenset({"com", "net", "org"})
 #: Weight given to the shop's own ``extra_domains`` (a popular provider's).
 _EXTRA_WEIGHT = 60
+#: Unit edits a candidate label may be from the typed one, by the candidate's length (7 for
+#: 7 and more): the label budgets of _label_budget with every edit at its cheapest (0.5, a
+#: swap counting as two unit edits). Only a pre-check: the weighted price decides.
+_RAW_LIMIT = {1: 0, 2: 0, 3: 0, 4: 2, 5: 2, 6: 2, 7: 3}
 #: Below this popularity a target gets half a point less slack.
 _RARE_WEIGHT = 20
 
@@ -177,7 +181,10 @@ def _build_index(known: Iterable[str], targets: Iterable[tuple[str, int, bool]])
     deletes: dict[str, set[str]] = {}
     joined: dict[str, list[_Target]] = {}
     for label, ts in by_label.items():
-        for variant in _deletions(label, 2):
+        # As deep as the label's budget can reach (see _label_budget): short labels change
+        # little, and their short deletion variants would otherwise match half of all input.
+        depth = 0 if len(label) <= 3 else 1 if len(label) == 4 else 2
+        for variant in _deletions(label, depth):
             deletes.setdefault(variant, set()).add(label)
         for t in ts:
             joined.setdefault(t.domain.replace(".", ""), []).append(t)
@@ -376,6 +383,7 @@ def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list
         # The public suffix itself may be the typo: "netvision.net.li" splits as a subdomain
         # of "net.li"; look the first label up, the whole-domain distance still decides.
         looked_up.append(domain.partition(".")[0])
+    typed_suffix = split.suffix if split is not None and not split.prefix else None
     for label in looked_up:
         # Symmetric delete: the index holds every target label minus up to two characters,
         # the typed label is looked up minus up to one. That finds every single slip and
@@ -385,10 +393,22 @@ def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list
         variants = _deletions(label, 1) if len(label) <= _MAX_FUZZY_LABEL else {label}
         labels = {hit for v in variants for hit in index.deletes.get(v, ())}
         for candidate in sorted(labels):
+            if candidate != label and Levenshtein.distance(label, candidate) > _RAW_LIMIT.get(
+                min(len(candidate), 7), 3
+            ):
+                continue  # cheap (C) pre-check of the label budget, before the pricing below
             for target in index.by_label[candidate]:
                 if target.domain == domain:
                     continue
-                score = _score(domain, split, target)
+                if typed_suffix is not None and Levenshtein.distance(typed_suffix, target.suffix) > (
+                    2 if split is not None and split.suffix_known else 3
+                ):
+                    # A real suffix typed is only ever one slip from the target's, a made-up
+                    # one at most two (see _score): hotmial.com is not priced against
+                    # hotmail.co.jp.
+                    score = None
+                else:
+                    score = _score(domain, split, target)
                 if score is not None:
                     found.append((score, target.weight, target.domain))
                 elif (
