@@ -53,6 +53,8 @@ _MAX_RECIPIENTS = 500
 #: Human-readable text considered per message and per recipient.
 _MAX_TEXT = 64 * 1024
 _MAX_DIAGNOSTIC = 1000
+#: The SMTP stage is named near the failure; a returned message quoted further on is not read.
+_MAX_COMMAND_TEXT = 8 * 1024
 
 
 @dataclasses.dataclass(slots=True)
@@ -106,6 +108,8 @@ _COMMAND_RE = re.compile(
     r"end of data|initial connection|greeting|connect(?:ion)?)\b"
     r"|does not like (recipient|sender)\b"
 )
+_COMMAND_WORDS = ("RCPT", "DATA", "MAIL", "HELO", "EHLO", "STARTTLS", "AUTH", "connect",
+                  "end of data", "greeting", "does not like")
 _COMMAND_NAMES = {"MAIL FROM": "MAIL", "MAIL From": "MAIL", "RCPT TO": "RCPT", "RCPT To": "RCPT",
                   "RCPT_TO": "RCPT", "recipient": "RCPT", "sender": "MAIL",
                   "end of data": "DATA", "initial connection": "CONN", "greeting": "CONN",
@@ -908,7 +912,9 @@ def _smtp_command(*texts: str) -> str | None:
     """The SMTP command a failure answered, as the bounce's text reports it (last one said)."""
     for text in texts:
         found = None
-        for m in _COMMAND_RE.finditer(" ".join(text[:_MAX_TEXT].split())):
+        if not any(word in text for word in _COMMAND_WORDS):
+            continue  # the cheap test first: most texts name no stage at all
+        for m in _COMMAND_RE.finditer(" ".join(text[:_MAX_COMMAND_TEXT].split())):
             found = m.group(1) or m.group(2)
         if found is not None:
             return _COMMAND_NAMES.get(found, found)

@@ -227,7 +227,7 @@ def classify(
         # relay that does not tell when, it is the answer of a filter that saw the message:
         # the mailbox may well exist, so it is not a hard bounce.
         return "filtered"
-    if reason == "undetermined" and command in ("CONN", "HELO", "EHLO"):
+    if reason in ("undetermined", "policy") and command in ("CONN", "HELO", "EHLO"):
         # Refused before any address was given: the sending host itself is refused.
         return "blocked"
     if reason == "undetermined" and action in ("delayed", "expired"):
