@@ -1,17 +1,27 @@
-"""maildiag's pytest plugin (registered through the ``pytest11`` entry point).
+"""maildiag's pytest plugin (registered through the ``pytest11`` entry point ``maildiag``).
 
 Fixtures for a shop's own tests, named with the ``maildiag_`` prefix so they do not
 clash with other plugins (pytest-localserver owns ``smtpserver``):
 
 - ``maildiag_dns``: a fresh :class:`maildiag.testing.FakeResolver`, pre-filled by the
   ``@pytest.mark.maildiag(dns={...})`` marker when present.
+- ``maildiag_scenarios``: :func:`maildiag.testing.addresses.scenario_resolver`, serving
+  the reserved test addresses (``addresses.NULL_MX``...), plus the marker's ``dns``.
+- ``maildiag_offline``: any attempt by maildiag to use the system's DNS resolver fails the
+  test at once, even inside the code under test's ``except Exception:``.
 
-The module imports nothing heavy at load time; maildiag itself is imported inside the
-fixtures, so merely having maildiag installed costs pytest nothing.
+The marker ``@pytest.mark.maildiag(dns=None, sane=True, offline=False)`` configures them;
+``offline=True``, the ``--maildiag-offline`` option or the ``maildiag_offline = true`` ini
+setting apply ``maildiag_offline`` to the marked test or to every test.
+
+Nothing here imports maildiag's resolver code or Hypothesis at load: the fixtures import
+what they need when a test asks for them. ``-p no:maildiag`` turns the plugin off; with
+plugin autoloading disabled, ``-p maildiag.testing.pytest_plugin`` turns it on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,31 +29,135 @@ import pytest
 if TYPE_CHECKING:
     from maildiag.testing import FakeResolver
 
+_MARKER_KWARGS = frozenset({"dns", "sane", "offline"})
+_FAILURES = ("servfail", "refused", "timeout", "error")
+
+_OFFLINE_MESSAGE = (
+    "maildiag tried to use the system DNS resolver, which maildiag_offline forbids. "
+    "Pass resolver=maildiag_dns (or maildiag_scenarios, or a FakeResolver) to "
+    "maildiag.diagnose()/adiagnose(), or offline=True to skip DNS."
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--maildiag-offline`` and the ``maildiag_offline`` ini setting."""
+    group = parser.getgroup("maildiag", "maildiag email diagnosis")
+    group.addoption(
+        "--maildiag-offline",
+        action="store_true",
+        default=False,
+        help="fail any test in which maildiag uses the system DNS resolver (as the maildiag_offline fixture does).",
+    )
+    parser.addini(
+        "maildiag_offline",
+        type="bool",
+        default=False,
+        help="apply the maildiag_offline fixture to every test (same as --maildiag-offline).",
+    )
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the ``maildiag`` marker."""
     config.addinivalue_line(
         "markers",
-        "maildiag(dns=None, sane=True): configure the maildiag_dns fixture; dns maps a domain "
-        "to a list of MX hosts, to 'null-mx', or to a failure ('servfail', 'refused', 'timeout').",
+        "maildiag(dns=None, sane=True, offline=False): configure maildiag's fixtures. dns maps a "
+        "domain to a list of MX hosts, to 'null-mx', or to a failure ('servfail', 'refused', "
+        "'timeout', 'error'); sane=False leaves gmail.com/outlook.com out of maildiag_dns; "
+        "offline=True forbids the system DNS resolver in this test.",
     )
+
+
+def _marker_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("maildiag")
+    if marker is None:
+        return {}
+    if marker.args:
+        raise pytest.UsageError(f"@pytest.mark.maildiag takes keyword arguments only, not {marker.args!r}")
+    unknown = sorted(set(marker.kwargs) - _MARKER_KWARGS)
+    if unknown:
+        known = sorted(_MARKER_KWARGS)
+        raise pytest.UsageError(f"@pytest.mark.maildiag got unknown arguments {unknown}; known: {known}")
+    return dict(marker.kwargs)
+
+
+def _apply_dns(fake: FakeResolver, spec: object) -> None:
+    """Fill ``fake`` from the marker's ``dns={domain: hosts | 'null-mx' | failure}``."""
+    from maildiag.testing.addresses import MX_ADDRESS
+
+    if spec is None:
+        return
+    if not isinstance(spec, Mapping):
+        raise pytest.UsageError(f"@pytest.mark.maildiag(dns=...) must be a dict, not {spec!r}")
+    for domain, hosts in spec.items():
+        if hosts == "null-mx":
+            fake.null_mx(domain)
+        elif hosts in _FAILURES:
+            fake.fail(domain, hosts)
+        elif isinstance(hosts, str):
+            # A routable (but unreachable) address: with loopback, maildiag's default options
+            # would rightly call the domain undeliverable, which no one writing
+            # dns={"shop.example": ["mx.shop.example"]} means.
+            fake.mx(domain, hosts, address=MX_ADDRESS)
+        elif isinstance(hosts, list | tuple) and hosts and all(isinstance(h, str) for h in hosts):
+            fake.mx(domain, *hosts, address=MX_ADDRESS)
+        else:
+            raise pytest.UsageError(
+                f"@pytest.mark.maildiag(dns=...): {domain!r} maps to {hosts!r}; expected MX host names, "
+                f"'null-mx', or one of {_FAILURES}"
+            )
 
 
 @pytest.fixture
 def maildiag_dns(request: pytest.FixtureRequest) -> FakeResolver:
-    """An in-process fake DNS; pass it as ``resolver=`` to ``maildiag.diagnose``."""
+    """An in-process fake DNS; pass it as ``resolver=`` to ``maildiag.diagnose``.
+
+    MX hosts given by the marker get the address :data:`maildiag.testing.addresses.MX_ADDRESS`,
+    which maildiag's default options count as a usable mail server.
+    """
     from maildiag.testing import FakeResolver
 
-    marker = request.node.get_closest_marker("maildiag")
-    kwargs: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    kwargs = _marker_kwargs(request)
     fake = FakeResolver(sane=bool(kwargs.get("sane", True)))
-    for domain, spec in (kwargs.get("dns") or {}).items():
-        if spec == "null-mx":
-            fake.null_mx(domain)
-        elif spec in ("servfail", "refused", "timeout", "error"):
-            fake.fail(domain, spec)
-        elif isinstance(spec, str):
-            fake.mx(domain, spec)
-        else:
-            fake.mx(domain, *spec)
+    _apply_dns(fake, kwargs.get("dns"))
     return fake
+
+
+@pytest.fixture
+def maildiag_scenarios(request: pytest.FixtureRequest) -> FakeResolver:
+    """A fake DNS serving the reserved test addresses of :mod:`maildiag.testing.addresses`."""
+    from maildiag.testing.addresses import scenario_resolver
+
+    fake = scenario_resolver()
+    _apply_dns(fake, _marker_kwargs(request).get("dns"))
+    return fake
+
+
+@pytest.fixture
+def maildiag_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if maildiag reaches for the system DNS resolver.
+
+    maildiag builds its shared resolver lazily, on the first diagnosis that passes no
+    ``resolver=``; both builders (sync and async) are replaced for this test by one that
+    calls ``pytest.fail``. ``pytest.fail`` raises an exception that ``except Exception``
+    does not catch, so a signup view that swallows errors cannot hide the leak.
+    """
+    import maildiag._shells
+
+    def forbidden() -> Any:
+        pytest.fail(_OFFLINE_MESSAGE)
+
+    monkeypatch.setattr(maildiag._shells, "default_resolver", forbidden)
+    monkeypatch.setattr(maildiag._shells, "_default_async_resolver", forbidden)
+
+
+@pytest.fixture(autouse=True)
+def _maildiag_offline_when_asked(request: pytest.FixtureRequest) -> None:
+    """Apply ``maildiag_offline`` where the marker, the option or the ini setting asks."""
+    config = request.config
+    marker = request.node.get_closest_marker("maildiag")
+    if (
+        (marker is not None and marker.kwargs.get("offline"))
+        or config.getoption("maildiag_offline")
+        or config.getini("maildiag_offline")
+    ):
+        request.getfixturevalue("maildiag_offline")
