@@ -540,3 +540,14 @@ def test_diagnose_offline_never_raises(text: str) -> None:
     assert d.address == text
     for locale in ("en", "he"):
         d.messages(locale)
+
+
+def test_a_failing_repair_step_does_not_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(text: str, options: Options) -> str:
+        raise RuntimeError("bug")
+
+    step = syntax.RepairStep("syntax.repaired.whitespace", broken, "broken on purpose")
+    monkeypatch.setattr(syntax, "REPAIR_STEPS", (step,))
+    parsed = syntax.check("jane@gmail,com", OPTIONS)
+    assert codes(parsed) == ("syntax.domain_invalid_chars",)
+    assert syntax.check("ｊａｎｅ@gmail.com", OPTIONS).valid
