@@ -100,6 +100,13 @@ def plan(address: str, options: Options) -> Flow:
         if hit is not None:
             suggested = f"{local}@{hit.suggestion}"
             draft.suggestion = suggested
+            # A repaired input whose domain is also a typo (jane@gmial,com): every repair
+            # message must offer the final suggestion, not the half-way one.
+            draft.findings = [
+                catalog.make(f.code, {**f.params, "suggestion": suggested}, f.evidence)
+                if f.code.startswith("syntax.repaired.") else f
+                for f in draft.findings
+            ]
             draft.add(
                 "domain.typo",
                 {"domain": ascii_domain, "suggestion": hit.suggestion, "suggested_address": suggested},
