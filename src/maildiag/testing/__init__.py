@@ -13,8 +13,15 @@ without a network. :class:`FakeResolver` is a small fake internet you pass as
     assert d.has("mx.null")
 
 Like the real internet, the fake knows that ``gmail.com`` and ``outlook.com`` exist
-(maildiag uses them to notice a resolver that lies); pass ``sane=False`` to leave them out.
-Every address the fake hands out is loopback unless you give another.
+(maildiag uses them to notice a resolver that lies), with mail hosts that maildiag's
+default options count as usable; pass ``sane=False`` to leave them out. Every other
+address the fake hands out is loopback unless you give another: pass
+``allow_private_addresses=True`` to ``diagnose`` to count loopback MX hosts as usable, or
+``address=maildiag.testing.addresses.MX_ADDRESS``.
+
+See also :mod:`maildiag.testing.addresses` (reserved test addresses with guaranteed
+diagnoses), :mod:`maildiag.testing.strategies` (Hypothesis strategies) and the pytest
+plugin's fixtures ``maildiag_dns``, ``maildiag_scenarios`` and ``maildiag_offline``.
 """
 
 from __future__ import annotations
@@ -34,6 +41,12 @@ _FAILURES = {
     "timeout": DnsStatus.TIMEOUT,
     "error": DnsStatus.ERROR,
 }
+
+
+#: 192.0.2.25 (TEST-NET-1, RFC 5737) in the NAT64 well-known prefix (RFC 6052 §2.1): global
+#: in form, so maildiag's default options count it as a mail server, yet it leads to a
+#: documentation network. Published as maildiag.testing.addresses.MX_ADDRESS.
+_GLOBAL_TEST_ADDRESS = "64:ff9b::c000:219"
 
 
 def _norm(name: str) -> str:
@@ -60,8 +73,9 @@ class FakeResolver:
         self._lock = threading.Lock()
         self.queries: list[tuple[str, str]] = []
         if sane:
-            self.mx("gmail.com", "gmail-smtp-in.l.google.com")
-            self.mx("outlook.com", "outlook-com.olc.protection.outlook.com")
+            # Usable with default options: a shop's test of jane@gmail.com must see "ok".
+            self.mx("gmail.com", "gmail-smtp-in.l.google.com", address=_GLOBAL_TEST_ADDRESS)
+            self.mx("outlook.com", "outlook-com.olc.protection.outlook.com", address=_GLOBAL_TEST_ADDRESS)
 
     # -- building the zone ---------------------------------------------------------------
 

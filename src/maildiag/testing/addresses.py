@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 
 from maildiag.model import Verdict
-from maildiag.testing import FakeResolver
+from maildiag.testing import _GLOBAL_TEST_ADDRESS, FakeResolver
 
 __all__ = [
     "BACKUP_MX_MISSING",
@@ -61,7 +61,7 @@ __all__ = [
 #: test that ever tried to connect could reach anyone. Loopback (what
 #: :class:`~maildiag.testing.FakeResolver` gives by default) counts as unroutable unless
 #: ``allow_private_addresses=True``.
-MX_ADDRESS = "64:ff9b::c000:219"
+MX_ADDRESS = _GLOBAL_TEST_ADDRESS
 
 _ZONE = "maildiag.example"
 
