@@ -41,10 +41,18 @@ NON_FAILURE_REASONS = frozenset({"complaint", "auto_reply", "delivered"})
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Phrase:
-    """One phrase of the table: ordered lowercase ``parts`` and a sample line."""
+    """One phrase of the table: ordered lowercase ``parts`` and a sample line.
+
+    ``definite`` marks wording that names its reason whatever the SMTP stage (a provider's own
+    "no such mailbox" sentence), so the stage rules of :func:`classify` leave it alone.
+    ``weak`` marks a prefix that any refusal carries (Postfix's "Recipient address rejected:"):
+    a status code outside the X.0.x and X.1.x subjects overrules it.
+    """
 
     parts: tuple[str, ...]
     sample: str
+    definite: bool = False
+    weak: bool = False
 
     def matches(self, text: str) -> bool:
         """True when every part occurs in ``text`` in order (plain substring search)."""
@@ -112,7 +120,12 @@ def _entries(raw: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], tuple
     out = []
     for entry in raw["reason"]:
         phrases = tuple(
-            Phrase(tuple(_norm(p) for p in str(ph["text"]).split(" * ")), str(ph["sample"]))
+            Phrase(
+                tuple(_norm(p) for p in str(ph["text"]).split(" * ")),
+                str(ph["sample"]),
+                bool(entry.get("definite", False)),
+                bool(entry.get("weak", False)),
+            )
             for ph in entry.get("phrases", ())
         )
         out.append((str(entry["name"]), entry, phrases))
@@ -187,12 +200,17 @@ def code_reason(status: str | None) -> tuple[str, bool] | None:
 
 def text_reason(text: str) -> str | None:
     """The first reason whose phrase occurs in ``text``, or ``None``."""
+    found = _text_match(text)
+    return found[0] if found is not None else None
+
+
+def _text_match(text: str) -> tuple[str, Phrase] | None:
     norm = _norm(text)
     if not norm:
         return None
     for name, phrase in _matchers():
         if phrase.matches(norm):
-            return name
+            return name, phrase
     return None
 
 
@@ -215,7 +233,16 @@ def classify(
             (``DATA``).
         action: the RFC 3464 §2.3.3 ``Action`` (``failed``, ``delayed``...), if known.
     """
-    reason = _classify(status, text)
+    found = _text_match(text)
+    if found is not None and found[1].definite:
+        return found[0]
+    by_text = found[0] if found is not None else None
+    m = _STATUS.match((status or "").strip())
+    if found is not None and found[1].weak and m is not None and m.group(2) not in ("0", "1"):
+        # A bare "Recipient address rejected:" says only that the RCPT was refused; the
+        # status subject (RFC 3463 §3: mailbox, system, security...) says why.
+        by_text = None
+    reason = _classify(status, by_text)
     if (
         reason == "user_unknown"
         and not (status or "").startswith(("5.1.", "4.1."))
@@ -236,8 +263,7 @@ def classify(
     return reason
 
 
-def _classify(status: str | None, text: str) -> str:
-    by_text = text_reason(text)
+def _classify(status: str | None, by_text: str | None) -> str:
     by_code = code_reason(status)
     if by_text is not None:
         if by_code is not None and not by_code[1] and _code_beats_text(by_code[0], by_text):
