@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import pathlib
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -461,3 +463,19 @@ def test_plugin_loads_by_module_name_without_autoload(
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(errors=1)
     pytester.runpytest("-p", "no:cacheprovider", "-p", "maildiag.testing.pytest_plugin").assert_outcomes(passed=1)
 
+
+
+def test_docs_table_states_the_guarantees() -> None:
+    """docs/testing.md lists each reserved address with the verdict and codes it is tested for."""
+    text = (pathlib.Path(__file__).parent.parent / "docs" / "testing.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and re.fullmatch(r"`[A-Z_]+`", cells[0]):
+            rows[cells[0].strip("`")] = cells
+    assert set(rows) == {s.name for s in addresses.SCENARIOS}
+    for s in addresses.SCENARIOS:
+        _, address, verdict, codes, suggestion = rows[s.name]
+        assert address == f"`{s.address}`" and verdict == s.verdict.value
+        assert re.findall(r"`([a-z_.]+)`", codes) == list(s.codes)
+        assert suggestion == (f"`{s.suggestion}`" if s.suggestion else "")
