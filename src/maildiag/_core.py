@@ -13,6 +13,7 @@ only run queries; no rule is written twice, and tests drive the core with no net
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 from collections.abc import Generator, Iterable, Sequence
 
@@ -122,8 +123,8 @@ def plan(address: str, options: Options) -> Flow:
     draft.findings.extend(flags.check(local, flagged_domain, options))
 
     if options.offline:
-        draft.providers = providers.identify(ascii_domain, (), options)
-        draft.findings.extend(providers.findings(draft.providers, options))
+        draft.providers, found = _providers_by_domain(ascii_domain, options)
+        draft.findings.extend(found)
         return decide(draft, options)
 
     # 4. DNS: MX first (RFC 5321 §5.1), then the exchangers' addresses, concurrently.
@@ -135,6 +136,23 @@ def plan(address: str, options: Options) -> Flow:
     draft.providers = providers.identify(ascii_domain, [h.host for h in hosts], options)
     draft.findings.extend(providers.findings(draft.providers, options))
     return decide(draft, options)
+
+
+def _providers_by_domain(domain: str, options: Options) -> tuple[tuple[ProviderMatch, ...], tuple[Finding, ...]]:
+    """Providers and their findings from the domain alone (offline), cached per domain."""
+    try:
+        return _providers_by_domain_cached(domain, options)
+    except TypeError:  # Options holding unhashable extra_providers
+        matches = providers.identify(domain, (), options)
+        return matches, providers.findings(matches, options)
+
+
+@functools.lru_cache(maxsize=4096)
+def _providers_by_domain_cached(
+    domain: str, options: Options
+) -> tuple[tuple[ProviderMatch, ...], tuple[Finding, ...]]:
+    matches = providers.identify(domain, (), options)
+    return matches, providers.findings(matches, options)
 
 
 def _mail_route(
@@ -293,7 +311,7 @@ def _routable(ip: str, options: Options) -> bool:
 
 def decide(draft: _Draft, options: Options) -> Diagnosis:
     """Turn the gathered findings into a verdict, blame and confidence."""
-    findings = sort_findings(draft.findings)
+    findings = sort_findings(draft.findings) if len(draft.findings) > 1 else tuple(draft.findings)
     verdict, blame, confidence = Verdict.OK, Blame.NONE, 0.0
     deciding: catalog.CodeInfo | None = None
     for f in findings:
@@ -306,8 +324,10 @@ def decide(draft: _Draft, options: Options) -> Diagnosis:
         # A repaired or typo-corrected address to offer: the customer can fix it right now,
         # whatever else is wrong with the address as typed.
         verdict, blame = Verdict.FIX, Blame.ADDRESS
-        confidence = max(
-            (catalog.info(f.code).confidence for f in findings if catalog.info(f.code).verdict is Verdict.FIX),
+        # A chain of repairs is only as sure as its least sure step.
+        confidence = min(
+            (entry.confidence for entry in map(catalog.info, (f.code for f in findings))
+             if entry.verdict is Verdict.FIX),
             default=0.9,
         )
     elif deciding is not None:

@@ -167,6 +167,22 @@ def _rule(entries: tuple[str, ...], local: str, domain: str) -> str | None:
     return None
 
 
+def _domain_facts(domain: str, options: Options) -> tuple[str | None, bool]:
+    """(the disposable-list entry that covers ``domain``, whether it is free webmail)."""
+    try:
+        return _domain_facts_cached(domain, options)
+    except TypeError:  # Options holding unhashable extra_providers
+        listed = is_disposable(domain, options)
+        return listed, _free_webmail(domain, listed, options)
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain_facts_cached(domain: str, options: Options) -> tuple[str | None, bool]:
+    # Sign-up traffic is dominated by a few hundred domains: the PSL walk is done once each.
+    listed = is_disposable(domain, options)
+    return listed, _free_webmail(domain, listed, options)
+
+
 def check(local: str, domain: str, options: Options) -> tuple[Finding, ...]:
     """Findings for ``local@domain`` from the data sets and the shop's lists (no I/O).
 
@@ -174,8 +190,7 @@ def check(local: str, domain: str, options: Options) -> tuple[Finding, ...]:
     """
     domain = domain.rstrip(".").lower()
     out: list[Finding] = []
-    listed = is_disposable(domain, options)
-    free = _free_webmail(domain, listed, options)
+    listed, free = _domain_facts(domain, options)
     allowed = _rule(options.allow, local, domain)
     if allowed is not None:
         out.append(catalog.make("policy.allowed", {"rule": allowed}, [f"Options.allow: {allowed}"]))

@@ -53,6 +53,7 @@ class Options:
     sanity_domains: tuple[str, ...] = ("gmail.com", "outlook.com")
     allow_smtputf8: bool = True
     locale: str = "en"
+    _hash: int | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.deadline, int | float) or self.deadline <= 0:
@@ -63,6 +64,17 @@ class Options:
                 raise TypeError(f"{name} must be a sequence of strings, not a single string")
             object.__setattr__(self, name, tuple(str(v).strip().lower() for v in value))
         object.__setattr__(self, "extra_providers", tuple(self.extra_providers))
+        # Options key several per-domain caches; hash the fields once, not on every lookup.
+        try:
+            value = hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+        except TypeError:  # unhashable extra_providers: the caches fall back to no caching
+            value = None
+        object.__setattr__(self, "_hash", value)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            raise TypeError("Options with unhashable extra_providers cannot be hashed")
+        return self._hash
 
     def replace(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied."""
