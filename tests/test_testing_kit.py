@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import pathlib
 import re
 import subprocess
@@ -180,6 +181,33 @@ def test_from_type_uses_the_registered_strategies() -> None:
         assert all(code in catalog.codes() for code in (*d.codes, f.code))
 
     check()
+
+
+def test_hypothesis_entry_point_registers_from_type(tmp_path: pathlib.Path) -> None:
+    """Declared as a `hypothesis` entry point, the hook runs on `import hypothesis`, lazily and quietly."""
+    dist = tmp_path / "maildiag_hook_probe-0.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: maildiag-hook-probe\nVersion: 0.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[hypothesis]\n_ = maildiag.testing._hypothesis:_hypothesis_setup_hook\n"
+    )
+    code = (
+        "import sys, hypothesis\n"
+        "assert 'maildiag.testing.strategies' not in sys.modules  # nothing built at import\n"
+        "from hypothesis import strategies as st\n"
+        "import maildiag\n"
+        "from maildiag import catalog\n"
+        "from hypothesis import given, settings\n"
+        "@settings(max_examples=20, database=None)\n"
+        "@given(st.from_type(maildiag.Diagnosis))\n"
+        "def check(d):\n"
+        "    assert all(c in catalog.codes() for c in d.codes)\n"
+        "check()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env.pop("HYPOTHESIS_NO_PLUGINS", None)
+    # -W error: registering must not trip HypothesisSideeffectWarning during the import.
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True, env=env)
 
 
 @pytest.mark.parametrize(
