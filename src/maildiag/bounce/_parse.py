@@ -561,7 +561,15 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
         current: _Record | None = None
         pending_original: str | None = None
         reporting: str | None = None
+        # Per-recipient fields that some reporters (Facebook) write before Final-Recipient
+        # (RFC 3464 §2.3 fixes no order inside a group): kept until the group's recipient.
+        early: list[tuple[str, str]] = []
         for name, value in _fields(block):
+            if not name:
+                early.clear()
+            if current is None and name in _EARLY_FIELDS:
+                early.append((name, value))
+                continue
             if name == "reporting-mta":
                 reporting = _typed(value)
             elif name == "original-recipient":
@@ -583,17 +591,11 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
                 current = _Record(recipient=addr, original=pending_original)
                 pending_original = None
                 records.append(current)
-            elif current is None:
-                continue
-            elif name == "action":
-                current.action = value.lower().split()[0] if value.split() else "failed"
-            elif name == "status":
-                m = _STATUS_RE.search(value)
-                current.status = ".".join(m.groups()) if m else None
-            elif name == "remote-mta":
-                current.remote_mta = _typed(value) or None
-            elif name in ("diagnostic-code", "x-diagnostic-code") and not current.diagnostic:
-                current.diagnostic = _typed(value)
+                for early_name, early_value in early:
+                    _set_field(current, early_name, early_value)
+                early.clear()
+            elif current is not None:
+                _set_field(current, name, value)
         for r in records:
             if r.remote_mta is None and reporting is None:
                 continue
@@ -601,6 +603,22 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
         if r.original and r.original.lower() == r.recipient.lower():
             r.original = None
     return records
+
+
+_EARLY_FIELDS = frozenset({"action", "status", "remote-mta", "diagnostic-code", "x-diagnostic-code"})
+
+
+def _set_field(record: _Record, name: str, value: str) -> None:
+    """Set one per-recipient DSN field (RFC 3464 §2.3) on ``record``."""
+    if name == "action":
+        record.action = value.lower().split()[0] if value.split() else "failed"
+    elif name == "status":
+        m = _STATUS_RE.search(value)
+        record.status = ".".join(m.groups()) if m else None
+    elif name == "remote-mta":
+        record.remote_mta = _typed(value) or None
+    elif name in ("diagnostic-code", "x-diagnostic-code") and not record.diagnostic:
+        record.diagnostic = _typed(value)
 
 
 def _enrich_from_text(records: list[_Record], human: str, senders: set[str]) -> None:
