@@ -254,6 +254,10 @@ def classify(
         # relay that does not tell when, it is the answer of a filter that saw the message:
         # the mailbox may well exist, so it is not a hard bounce.
         return "filtered"
+    if reason in _SENDER_STAGE_REASONS and command == "MAIL":
+        # Refused in reply to MAIL FROM (RFC 5321 §3.3), before any recipient was named: what
+        # is unknown, missing or denied there is the sender, not the recipient.
+        return "sender_rejected"
     if reason in ("undetermined", "policy") and command in ("CONN", "HELO", "EHLO"):
         # Refused before any address was given: the sending host itself is refused.
         return "blocked"
@@ -261,6 +265,12 @@ def classify(
         # Still queued or given up after retries (RFC 3464 §2.3.3): the delivery expired.
         return "expired"
     return reason
+
+
+#: Reasons that, said in reply to MAIL FROM, are about the sender.
+_SENDER_STAGE_REASONS = frozenset(
+    {"user_unknown", "domain_not_found", "filtered", "policy", "undetermined"}
+)
 
 
 def _classify(status: str | None, by_text: str | None) -> str:
