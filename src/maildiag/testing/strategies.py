@@ -27,7 +27,7 @@ import functools
 import importlib.resources
 import string
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import email_validator
 from hypothesis import strategies as st
@@ -44,6 +44,9 @@ from maildiag.model import (
     Severity,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    from maildiag.catalog import CodeInfo
 
 __all__ = [
     "FIXABLE_KINDS",
@@ -372,7 +375,7 @@ def fixable_inputs(
 # -- the model ---------------------------------------------------------------------------
 
 
-def _codes() -> tuple[Any, ...]:
+def _codes() -> tuple[CodeInfo, ...]:
     from maildiag import catalog
 
     # Bounce codes describe a bounce message, never an address's diagnosis.
