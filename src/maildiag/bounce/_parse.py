@@ -644,6 +644,7 @@ def _blocks_by_address(text: str, wanted: set[str] | None, senders: set[str]) ->
     """Each address's text: from its first mention to the next other address's first mention."""
     firsts: list[tuple[int, str]] = []
     seen: set[str] = set()
+    contacts: set[str] = set()
     for pos, addr in _addresses_in(text):
         key = addr.lower()
         if key in seen or key in senders:
@@ -651,11 +652,16 @@ def _blocks_by_address(text: str, wanted: set[str] | None, senders: set[str]) ->
         if wanted is not None and key not in wanted:
             continue
         if not _recipient_context(text, pos):
+            if wanted is None and _contact_context(text, pos):
+                contacts.add(key)
             continue
         seen.add(key)
         firsts.append((pos, key))
         if len(firsts) >= _MAX_RECIPIENTS:
             break
+    # An address the explanation gives as a contact ("please contact <support@...>") is the
+    # provider's helpdesk wherever else it is repeated (a translation of the same notice).
+    firsts = [(pos, key) for pos, key in firsts if key not in contacts]
     out: dict[str, str] = {}
     for i, (pos, key) in enumerate(firsts):
         end = firsts[i + 1][0] if i + 1 < len(firsts) else len(text)
@@ -671,6 +677,12 @@ _NOT_RECIPIENT_BEFORE = (
     "please contact", "postmaster ", "smtp.mailfrom=", "header.from=", "originated by",
     "sent by ", "return-path: <", "<<< 250",
 )
+
+
+def _contact_context(text: str, pos: int) -> bool:
+    """True when the words just before the address offer it as a contact."""
+    before = text[max(0, pos - 24) : pos].lower().rstrip("<\"' ")
+    return before.endswith(("contact", "mailto:"))
 
 
 def _recipient_context(text: str, pos: int) -> bool:
