@@ -44,6 +44,7 @@ from maildiag.model import (
     Severity,
     Verdict,
 )
+from maildiag.testing import _GLOBAL_TEST_ADDRESS
 
 if TYPE_CHECKING:
     from maildiag.catalog import CodeInfo
@@ -89,8 +90,6 @@ _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _MIN_TYPO_LABEL = 5
 # Popularity (data/domains.tsv weight) a domain needs to be a default typo_emails() target.
 _MIN_TYPO_WEIGHT = 75
-# The one IPv6 address diagnoses() puts in MX hosts: see maildiag.testing.addresses.
-_FIXED_ADDRESS = "64:ff9b::c000:219"
 
 
 # -- argument checks ---------------------------------------------------------------------
@@ -442,7 +441,7 @@ def mx_hosts() -> SearchStrategy[MxHost]:
         MxHost,
         preference=st.integers(0, 65535),
         host=_reserved_domains(idn=False),
-        addresses=st.sampled_from([(), (_FIXED_ADDRESS,)]),
+        addresses=st.sampled_from([(), (_GLOBAL_TEST_ADDRESS,)]),
         implicit=st.booleans(),
     )
 
