@@ -619,6 +619,8 @@ def _set_field(record: _Record, name: str, value: str) -> None:
         record.remote_mta = _typed(value) or None
     elif name in ("diagnostic-code", "x-diagnostic-code") and not record.diagnostic:
         record.diagnostic = _typed(value)
+        kind, sep, _ = value.partition(";")
+        record.diagnostic_type = kind.strip().lower() if sep else ""
 
 
 def _enrich_from_text(records: list[_Record], human: str, senders: set[str]) -> None:
@@ -916,6 +918,11 @@ def _finish(rec: _Record) -> BounceRecipient:
         reason = reasons.classify(
             status, " ".join((rec.diagnostic, rec.context)), command=command, action=rec.action
         )
+        if rec.diagnostic_type == "x-unix" and reason in _LOCAL_MAILER_REASONS:
+            # RFC 3464 §2.3.6: an X-Unix diagnostic is the exit status or output of the local
+            # delivery program (procmail, a pipe). Unless it names a cause (quota, virus...),
+            # the receiving system's mailer failed, whatever words it printed.
+            reason = "receiver_error"
         if reason == "undetermined" and rec.recipient.lower().endswith("@googlegroups.com"):
             # A Google Groups notice (in the poster's language, with no code) that the group
             # does not exist or does not take posts from this sender: the sender is refused.
@@ -936,6 +943,10 @@ def _finish(rec: _Record) -> BounceRecipient:
         permanent=permanent,
         diagnosis=_diagnosis(recipient, reason, status, reply, diagnostic, remote),
     )
+
+
+#: Reasons that an X-Unix (local delivery program) diagnostic turns into a mailer error.
+_LOCAL_MAILER_REASONS = frozenset({"undetermined", "protocol", "user_unknown", "filtered"})
 
 
 def _smtp_command(*texts: str) -> str | None:
