@@ -150,3 +150,66 @@ def test_ses_json_notification() -> None:
 def test_report_round_trips_through_dict() -> None:
     report = parse_bounce(DSN, source="x.eml")
     assert BounceReport.from_dict(report.to_dict()) == report
+
+
+FIELDS_FIRST = b"""\
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.shop.example>
+To: orders@shop.example
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+This message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.shop.example
+
+Diagnostic-Code: smtp; 550 5.1.1 RCP-P1 Recipient address does not exist
+Status: 5.1.1
+Final-Recipient: rfc822; jane@example.org
+Action: failed
+
+--B--
+"""
+
+
+def test_dsn_fields_before_final_recipient_belong_to_it() -> None:
+    # RFC 3464 fixes no order inside a recipient group; some reporters put Final-Recipient last.
+    (failure,) = parse_bounce(FIELDS_FIRST).failures
+    assert (failure.recipient, failure.status, failure.reason) == ("jane@example.org", "5.1.1", "user_unknown")
+
+
+CONTACT_REPEATED = b"""\
+From: MAILER-DAEMON@mail.shop.example
+To: orders@shop.example
+Subject: Undelivered Mail Returned to Sender
+
+I'm sorry to have to inform you that the message could not be delivered.
+For further assistance, please contact <support@isp.example>
+
+The same notice in another language: <support@isp.example>
+
+<jane@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1 <jane@example.org>:
+    Recipient address rejected: User unknown (in reply to RCPT TO command)
+"""
+
+
+def test_helpdesk_address_is_not_a_recipient_even_when_repeated() -> None:
+    report = parse_bounce(CONTACT_REPEATED)
+    assert [f.recipient for f in report.failures] == ["jane@example.org"]
+
+
+X_UNIX = DSN.replace(
+    b"Diagnostic-Code: smtp; 550 5.1.1 <jane@gmial.com>: Recipient address rejected: User unknown",
+    b"Diagnostic-Code: X-Unix; 255",
+).replace(b"Status: 5.1.1", b"Status: 5.0.0")
+
+
+def test_local_mailer_exit_status_is_a_receiver_error() -> None:
+    reasons = {f.recipient: f.reason for f in parse_bounce(X_UNIX).failures}
+    assert reasons["jane@gmial.com"] == "receiver_error"

@@ -60,6 +60,50 @@ def test_classify(status: str | None, text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("status", "text", "command", "expected"),
+    [
+        pytest.param("5.0.0", "550 Unknown user u@example.jp", "DATA", "filtered", id="user-unknown-after-data"),
+        pytest.param("5.0.0", "550 Unknown user u@example.jp", None, "filtered", id="user-unknown-no-stage"),
+        pytest.param("5.0.0", "550 Unknown user u@example.jp", "RCPT", "user_unknown", id="user-unknown-at-rcpt"),
+        pytest.param(
+            None, "The recipient name is not recognized MSEXCH:IMS:EXAMPLE 0 (000C05A6) Unknown Recipient",
+            None, "user_unknown", id="definite-exchange-2003",
+        ),
+        pytest.param(
+            "5.0.0", "554 delivery error: dd This user doesn't have a yahoo.com account (u@yahoo.com) [0]",
+            "DATA", "user_unknown", id="definite-yahoo-after-data",
+        ),
+        pytest.param("5.0.0", "550 : User unknown", "DATA", "filtered", id="au-empty-address-is-a-filter"),
+        pytest.param("5.0.0", "550 <u@ezweb.ne.jp>: User unknown", None, "user_unknown", id="au-named-address"),
+        pytest.param(
+            "5.7.26", "550 5.7.26 <u@example.net>: Recipient address rejected: Multiple authentication checks failed",
+            "RCPT", "auth_failure", id="weak-prefix-yields-to-status-subject",
+        ),
+        pytest.param(
+            "5.1.1", "550 5.1.1 <u@example.net>: Recipient address rejected", "RCPT", "user_unknown",
+            id="weak-prefix-with-mailbox-status",
+        ),
+        pytest.param(
+            "5.1.1", "550 5.7.1 IP address blacklisted by recipient", "DATA", "blocked", id="definite-beats-status"
+        ),
+        pytest.param(
+            "5.1.7", "550 5.1.7 No such domain neko.example.com.", "MAIL", "sender_rejected", id="at-mail-from"
+        ),
+        pytest.param("5.7.1", "550 5.7.1 Access denied", "MAIL", "sender_rejected", id="denied-at-mail-from"),
+        pytest.param(
+            "5.0.0", "554 Mail from u@example.net rejected for policy reasons.", "MAIL", "policy",
+            id="policy-named-at-mail-from",
+        ),
+        pytest.param("5.3.2", "", None, "no_mail_accepted", id="x.3.2-not-accepting"),
+    ],
+)
+def test_classify_stage_and_phrase_strength(
+    status: str | None, text: str, command: str | None, expected: str
+) -> None:
+    assert reasons.classify(status, text, command=command) == expected
+
+
+@pytest.mark.parametrize(
     ("reason", "status", "hard"),
     [
         ("user_unknown", "5.1.1", True),
