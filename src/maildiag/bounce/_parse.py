@@ -664,9 +664,14 @@ def _blocks_by_address(text: str, wanted: set[str] | None, senders: set[str]) ->
     # An address the explanation gives as a contact ("please contact <support@...>") is the
     # provider's helpdesk wherever else it is repeated (a translation of the same notice).
     firsts = [(pos, key) for pos, key in firsts if key not in contacts]
+    keys = {key for _, key in firsts}
+    mentions = [(pos, addr.lower()) for pos, addr in _addresses_in(text) if addr.lower() in keys]
     out: dict[str, str] = {}
     for i, (pos, key) in enumerate(firsts):
         end = firsts[i + 1][0] if i + 1 < len(firsts) else len(text)
+        # A repeated notice (the same failure list told twice) names an earlier recipient
+        # again: the text from there on is that recipient's, not this one's.
+        end = min([end, *(p for p, k in mentions if p > pos and k != key)])
         # From the start of the line: a transcript's ">>> RCPT To:<address>" names the stage.
         start = max(text.rfind("\n", firsts[i - 1][0] if i else 0, pos) + 1, pos - 80)
         out[key] = text[start:end]
