@@ -8,22 +8,56 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from maildiag._version import __version__
-from maildiag.api import adiagnose, diagnose
-from maildiag.errors import MaildiagError, UndeliverableError
-from maildiag.model import (
-    Actor,
-    Blame,
-    Diagnosis,
-    DnsAnswer,
-    DnsStatus,
-    Finding,
-    MxHost,
-    ProviderMatch,
-    Severity,
-    Verdict,
-)
-from maildiag.options import Options
+
+if TYPE_CHECKING:
+    from maildiag.api import adiagnose, diagnose
+    from maildiag.errors import MaildiagError, UndeliverableError
+    from maildiag.model import (
+        Actor,
+        Blame,
+        Diagnosis,
+        DnsAnswer,
+        DnsStatus,
+        Finding,
+        MxHost,
+        ProviderMatch,
+        Severity,
+        Verdict,
+    )
+    from maildiag.options import Options
+
+# Public names and the module each lives in. They are imported on first use (PEP 562), so
+# `import maildiag` and the pytest plugin cost almost nothing until a diagnosis is made.
+_LAZY = {
+    "adiagnose": "maildiag.api",
+    "diagnose": "maildiag.api",
+    "MaildiagError": "maildiag.errors",
+    "UndeliverableError": "maildiag.errors",
+    "Options": "maildiag.options",
+    **dict.fromkeys(
+        ("Actor", "Blame", "Diagnosis", "DnsAnswer", "DnsStatus", "Finding", "MxHost", "ProviderMatch", "Severity"),
+        "maildiag.model",
+    ),
+    "Verdict": "maildiag.model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'maildiag' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Actor",

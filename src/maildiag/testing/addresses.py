@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 
 from maildiag.model import Verdict
-from maildiag.testing import _GLOBAL_TEST_ADDRESS, FakeResolver
+from maildiag.testing._fake import _GLOBAL_TEST_ADDRESS, FakeResolver
 
 __all__ = [
     "BACKUP_MX_MISSING",

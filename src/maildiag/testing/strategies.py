@@ -44,7 +44,7 @@ from maildiag.model import (
     Severity,
     Verdict,
 )
-from maildiag.testing import _GLOBAL_TEST_ADDRESS
+from maildiag.testing._fake import _GLOBAL_TEST_ADDRESS
 
 if TYPE_CHECKING:
     from maildiag.catalog import CodeInfo

@@ -1,0 +1,176 @@
+"""The in-process fake DNS (:class:`FakeResolver`); see :mod:`maildiag.testing`."""
+
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterable
+
+from maildiag.model import DnsAnswer, DnsStatus
+
+__all__ = ["FakeResolver"]
+
+_FAILURES = {
+    "servfail": DnsStatus.SERVFAIL,
+    "refused": DnsStatus.REFUSED,
+    "timeout": DnsStatus.TIMEOUT,
+    "error": DnsStatus.ERROR,
+}
+
+
+#: 192.0.2.25 (TEST-NET-1, RFC 5737) in the NAT64 well-known prefix (RFC 6052 §2.1): global
+#: in form, so maildiag's default options count it as a mail server, yet it leads to a
+#: documentation network. Published as maildiag.testing.addresses.MX_ADDRESS.
+_GLOBAL_TEST_ADDRESS = "64:ff9b::c000:219"
+
+
+def _norm(name: str) -> str:
+    return name.strip().rstrip(".").lower()
+
+
+class FakeResolver:
+    """An in-memory DNS with failure injection; no sockets, no threads of its own.
+
+    Records are stored in presentation format (``"10 mx.example."`` for MX). Names are
+    case-insensitive. A name exists if it owns a record or has a descendant that does
+    (RFC 8020 empty non-terminals), so a missing type gives NODATA and a missing name
+    NXDOMAIN, as a real server would answer.
+
+    Attributes:
+        queries: every ``(name, rdtype)`` asked, in order, for assertions.
+    """
+
+    def __init__(self, *, sane: bool = True) -> None:
+        self._records: dict[tuple[str, str], list[str]] = {}
+        self._names: set[str] = set()
+        self._failures: dict[str, DnsStatus] = {}
+        self._delays: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.queries: list[tuple[str, str]] = []
+        if sane:
+            # Usable with default options: a shop's test of jane@gmail.com must see "ok".
+            self.mx("gmail.com", "gmail-smtp-in.l.google.com", address=_GLOBAL_TEST_ADDRESS)
+            self.mx("outlook.com", "outlook-com.olc.protection.outlook.com", address=_GLOBAL_TEST_ADDRESS)
+
+    # -- building the zone ---------------------------------------------------------------
+
+    def add(self, name: str, rdtype: str, *records: str) -> FakeResolver:
+        """Add records of ``rdtype`` to ``name``; returns ``self`` for chaining."""
+        key = (_norm(name), rdtype.upper())
+        self._records.setdefault(key, []).extend(records)
+        labels = key[0].split(".")
+        for i in range(len(labels)):
+            self._names.add(".".join(labels[i:]))
+        return self
+
+    def mx(
+        self, domain: str, *hosts: str, address: str | None = "127.0.0.1", preference: int = 10
+    ) -> FakeResolver:
+        """Give ``domain`` MX records to ``hosts`` (preference 10, 20, ...).
+
+        Each host also gets an A record with ``address`` unless ``address`` is ``None``
+        (then the host has no address, or you add one yourself).
+        """
+        for i, host in enumerate(hosts):
+            self.add(domain, "MX", f"{preference * (i + 1)} {_norm(host)}.")
+            if address is not None:
+                self.add(host, "AAAA" if ":" in address else "A", address)
+        return self
+
+    def null_mx(self, domain: str) -> FakeResolver:
+        """Publish an RFC 7505 null MX (``0 .``): the domain accepts no mail."""
+        return self.add(domain, "MX", "0 .")
+
+    def address(self, name: str, *addresses: str) -> FakeResolver:
+        """Give ``name`` A/AAAA records (by the form of each address)."""
+        for a in addresses:
+            self.add(name, "AAAA" if ":" in a else "A", a)
+        return self
+
+    def cname(self, name: str, target: str) -> FakeResolver:
+        """Make ``name`` an alias of ``target``."""
+        return self.add(name, "CNAME", _norm(target) + ".")
+
+    def exists(self, name: str) -> FakeResolver:
+        """Make ``name`` exist with no MX or address records (answers NODATA)."""
+        return self.add(name, "TXT", '"exists"')
+
+    def fail(self, name: str, how: str = "servfail") -> FakeResolver:
+        """Make ``name`` and every name under it fail: servfail, refused, timeout or error."""
+        try:
+            self._failures[_norm(name)] = _FAILURES[how]
+        except KeyError:
+            raise ValueError(f"how must be one of {sorted(_FAILURES)}, not {how!r}") from None
+        return self
+
+    def slow(self, name: str, seconds: float) -> FakeResolver:
+        """Answer queries for ``name`` (and below) only after ``seconds``: for deadline tests.
+
+        If the caller's timeout is shorter, the fake waits that long and answers ``timeout``,
+        as a dropped UDP query would.
+        """
+        self._delays[_norm(name)] = seconds
+        return self
+
+    # -- answering -----------------------------------------------------------------------
+
+    def _policy(self, table: dict[str, DnsStatus] | dict[str, float], name: str) -> object:
+        labels = name.split(".")
+        for i in range(len(labels)):
+            hit = table.get(".".join(labels[i:]))
+            if hit is not None:
+                return hit
+        return None
+
+    def answer(self, name: str, rdtype: str) -> DnsAnswer:
+        """The answer to one query, without any waiting."""
+        qname, qtype = _norm(name), rdtype.upper()
+        with self._lock:
+            self.queries.append((qname, qtype))
+        failure = self._policy(self._failures, qname)
+        if isinstance(failure, DnsStatus):
+            return DnsAnswer(name, rdtype, failure, detail="injected by FakeResolver")
+        current, canonical = qname, None
+        for _ in range(8):  # follow a CNAME chain, as a recursive resolver does
+            records = self._records.get((current, qtype))
+            if records:
+                return DnsAnswer(name, rdtype, DnsStatus.OK, tuple(sorted(records)), canonical_name=canonical)
+            alias = self._records.get((current, "CNAME"))
+            if not alias or qtype == "CNAME":
+                break
+            current = canonical = _norm(alias[0])
+        status = DnsStatus.NODATA if current in self._names else DnsStatus.NXDOMAIN
+        return DnsAnswer(name, rdtype, status)
+
+    def _delay(self, name: str) -> float:
+        delay = self._policy(self._delays, _norm(name))
+        return float(delay) if isinstance(delay, float | int) else 0.0
+
+    def lookup(self, name: str, rdtype: str, timeout: float) -> DnsAnswer:
+        """Answer within ``timeout`` seconds (maildiag's sync resolver protocol)."""
+        delay = self._delay(name)
+        if delay:
+            time.sleep(min(delay, timeout))
+            if delay > timeout:
+                return DnsAnswer(name, rdtype, DnsStatus.TIMEOUT, detail="slow name (FakeResolver)")
+        return self.answer(name, rdtype)
+
+    async def alookup(self, name: str, rdtype: str, timeout: float) -> DnsAnswer:
+        """Answer within ``timeout`` seconds (maildiag's async resolver protocol)."""
+        delay = self._delay(name)
+        if delay:
+            await asyncio.sleep(min(delay, timeout))
+            if delay > timeout:
+                return DnsAnswer(name, rdtype, DnsStatus.TIMEOUT, detail="slow name (FakeResolver)")
+        return self.answer(name, rdtype)
+
+    def asked(self, name: str, rdtype: str | None = None) -> bool:
+        """True when ``name`` (and ``rdtype``, if given) was queried."""
+        qname = _norm(name)
+        return any(n == qname and (rdtype is None or t == rdtype.upper()) for n, t in self.queries)
+
+    def names(self) -> Iterable[str]:
+        """Every name that owns a record."""
+        return sorted({n for n, _ in self._records})

@@ -1,0 +1,37 @@
+"""The public surface: exactly these names, and importing maildiag is cheap."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import maildiag
+
+PUBLIC = [
+    "Actor", "Blame", "Diagnosis", "DnsAnswer", "DnsStatus", "Finding", "MaildiagError", "MxHost", "Options",
+    "ProviderMatch", "Severity", "UndeliverableError", "Verdict", "__version__", "adiagnose", "diagnose",
+]
+
+
+def test_all_is_the_sorted_public_api() -> None:
+    assert sorted(maildiag.__all__) == sorted(PUBLIC)
+    for name in PUBLIC:
+        assert getattr(maildiag, name) is not None
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        maildiag.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_importing_the_package_or_the_pytest_plugin_loads_no_dns_or_validator() -> None:
+    """pytest loads the plugin in every test run of every project that installed maildiag."""
+    code = (
+        "import sys, maildiag, maildiag.testing.pytest_plugin; "
+        "print(sorted(m for m in ('dns.resolver', 'email_validator', 'hypothesis', 'maildiag.api') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
