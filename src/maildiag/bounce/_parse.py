@@ -317,6 +317,15 @@ def _walk(msg: email.message.Message, parts: _Parts) -> None:
             payload = part.get_payload()
             if isinstance(payload, list):
                 stack.extend(p for p in payload if isinstance(p, email.message.Message))
+        elif part.get_content_maintype() == "multipart":
+            # A multipart whose boundary never occurs (RFC 2046 §5.1.1 broken): the email
+            # package keeps the whole body as one string; read it as the bounce's text.
+            payload = part.get_payload()
+            if isinstance(payload, str):
+                parts.text.append(payload[: _MAX_TEXT * 4])
+                if "final-recipient:" in payload[: _MAX_TEXT * 4].lower():
+                    # The delivery-status fields are in there too (RFC 3464 §2.3).
+                    parts.dsn.append(payload[: _MAX_TEXT * 4])
         elif ctype == "text/html":
             if not any(parts.text):
                 parts.text.append(_html_to_text(_decode_payload(part)))
