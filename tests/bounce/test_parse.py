@@ -213,3 +213,47 @@ X_UNIX = DSN.replace(
 def test_local_mailer_exit_status_is_a_receiver_error() -> None:
     reasons = {f.recipient: f.reason for f in parse_bounce(X_UNIX).failures}
     assert reasons["jane@gmial.com"] == "receiver_error"
+
+
+NO_BOUNDARY = b"""\
+From: MAILER-DAEMON@mx.shop.example
+To: orders@shop.example
+Subject: Delivery Notification: Delivery has failed
+MIME-Version: 1.0
+Content-Type: multipart/report; boundary="never-used"; report-type=delivery-status
+
+Your message cannot be delivered to the following recipients:
+
+  Recipient address: jane@example.org
+  Diagnostic code: smtp; 550 5.1.1 User Unknown: jane@example.org
+
+Action: failed
+Status: 5.1.1
+Final-recipient: rfc822;jane@example.org
+Diagnostic-code: smtp; 550 5.1.1 User Unknown: jane@example.org
+"""
+
+
+def test_multipart_without_its_boundary_is_still_read() -> None:
+    (failure,) = parse_bounce(NO_BOUNDARY).failures
+    assert (failure.recipient, failure.reason) == ("jane@example.org", "user_unknown")
+
+
+TO_ITSELF = b"""\
+From: MAILER-DAEMON@example.ad.jp
+To: jane@example.ad.jp
+Subject: failure notice
+
+Hi. This is the qmail-send program at example.ad.jp.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<jane@example.ad.jp>:
+192.0.2.1 does not like recipient.
+Remote host said: 552 Error: disk quota exceeded
+"""
+
+
+def test_bounce_returned_to_the_failed_address_itself() -> None:
+    (failure,) = parse_bounce(TO_ITSELF).failures
+    assert (failure.recipient, failure.reason) == ("jane@example.ad.jp", "mailbox_full")

@@ -740,7 +740,15 @@ def _text_records(
     tos -= senders
     if len(tos) == 1:
         return [_Record(next(iter(tos)), context=human)]
-    return []
+    # Last resort: a bounce sent back to the failed address itself (a local delivery that
+    # failed for the mailbox it was addressed to): its own To, when the explanation names it.
+    returned_from: set[str] = set()
+    for returned in parts.returned:
+        returned_from |= _header_addresses(returned, "From", "Sender")
+    own = _header_addresses(msg, "To") - returned_from
+    mine = _blocks_by_address(human, own, set()) if len(own) == 1 else {}
+    # A "To: address" line is a quoted header of the bounce itself, not an explanation.
+    return [_Record(a, context=b) for a, b in mine.items() if not b.lstrip().lower().startswith("to:")]
 
 
 def _returned_to_in_text(parts: _Parts) -> set[str]:
