@@ -64,8 +64,6 @@ KNOWN_REASON_MISSES: frozenset[str] = frozenset({
     "lhost-exim-57.eml:kijitora@example.com",
     "lhost-ezweb-01.eml:this-message-rejected-by-the-domain-filter@ezweb.ne.jp",
     "lhost-ezweb-02.eml:this-local-part-does-not-exist-on-the-server@ezweb.ne.jp",
-    "lhost-ezweb-03.eml:this-local-part-does-not-exist-on-the-site@ezweb.ne.jp",
-    "lhost-ezweb-05.eml:this-local-part-does-not-exist-on-the-server@ezweb.ne.jp",
     "lhost-fml-02.eml:neko-nyaan@example.org",
     "lhost-fml-03.eml:neko@example.co.jp",
     "lhost-gmail-03.eml:kijitora@example.co.jp",

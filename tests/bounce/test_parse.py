@@ -257,3 +257,19 @@ Remote host said: 552 Error: disk quota exceeded
 def test_bounce_returned_to_the_failed_address_itself() -> None:
     (failure,) = parse_bounce(TO_ITSELF).failures
     assert (failure.recipient, failure.reason) == ("jane@example.ad.jp", "mailbox_full")
+
+
+REASON_FIRST = b"""\
+From: MAILER-DAEMON@mail.example.ne.jp
+To: orders@shop.example
+Subject: Mail System Error - Returned Mail
+
+The user(s) account is disabled.
+
+<jane@example.ne.jp>
+"""
+
+
+def test_reason_told_before_the_only_recipient() -> None:
+    (failure,) = parse_bounce(REASON_FIRST).failures
+    assert (failure.recipient, failure.reason) == ("jane@example.ne.jp", "mailbox_disabled")

@@ -72,6 +72,7 @@ class _Record:
     context: str = ""  # extra text for classification only
     scope: str = ""  # the recipient's part of the explanation: read for the SMTP stage only
     diagnostic_type: str = ""  # RFC 3464 §2.3.6 diagnostic-type (smtp, x-unix...)
+    explanation: str = ""  # the whole explanation, read for the reason when the rest says none
 
 
 @dataclasses.dataclass(slots=True)
@@ -727,6 +728,10 @@ def _text_records(
         # Exim names every failed recipient in X-Failed-Recipients: trust it over the text.
         order = [a for a in blocks if a in failed_header] + sorted(failed_header - set(blocks))
         return [_Record(a, context=blocks.get(a, human)) for a in order]
+    if len(blocks) == 1:
+        # The only recipient: the explanation's words before its address (a notice that gives
+        # the reason first and the address last) are about it too.
+        return [_Record(a, context=b, explanation=human) for a, b in blocks.items()]
     if blocks:
         return [_Record(a, context=b) for a, b in blocks.items()]
     # The text names no one: the returned message's single recipient is the one that failed.
@@ -940,6 +945,8 @@ def _finish(rec: _Record) -> BounceRecipient:
         reason = reasons.classify(
             status, " ".join((rec.diagnostic, rec.context)), command=command, action=rec.action
         )
+        if reason == "undetermined" and rec.explanation:
+            reason = reasons.classify(status, rec.explanation, command=command, action=rec.action)
         if rec.diagnostic_type == "x-unix" and reason in _LOCAL_MAILER_REASONS:
             # RFC 3464 §2.3.6: an X-Unix diagnostic is the exit status or output of the local
             # delivery program (procmail, a pipe). Unless it names a cause (quota, virus...),
