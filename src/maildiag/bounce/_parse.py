@@ -528,12 +528,19 @@ def _cut_returned(text: str) -> str:
         if 0 <= pos < cut:
             # Keep the marker's own line out: cut at the start of its line.
             cut = lowered.rfind("\n", 0, pos) + 1
-    # A header block of the returned message (two header lines in a row) also ends it.
+    # A header block of the returned message (three header lines in a row) also ends it; two
+    # ("Subject: ... / Date: ...") are often the bounce's own summary of the message.
     for m in _HEADERISH.finditer(text, 0, cut):
         nxt = text.find("\n", m.end())
         if nxt < 0:
             break
-        if _HEADERISH.match(text, nxt + 1) and m.start() > 0:
+        third = text.find("\n", nxt + 1)
+        if (
+            m.start() > 0
+            and _HEADERISH.match(text, nxt + 1)
+            and third >= 0
+            and _HEADERISH.match(text, third + 1)
+        ):
             cut = min(cut, m.start())
             break
     return text[:cut][:_MAX_TEXT]
