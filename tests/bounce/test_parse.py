@@ -273,3 +273,25 @@ The user(s) account is disabled.
 def test_reason_told_before_the_only_recipient() -> None:
     (failure,) = parse_bounce(REASON_FIRST).failures
     assert (failure.recipient, failure.reason) == ("jane@example.ne.jp", "mailbox_disabled")
+
+
+EXCHANGE_SUMMARY = b"""\
+From: postmaster@mail.example.jp
+To: orders@shop.example
+Subject: Undeliverable: Nyaan
+
+Your message
+
+  To:      bob@example.net
+  Subject: Nyaan
+  Sent:    Thu, 29 Apr 2010 00:00:00 -0000
+
+did not reach the following recipient(s):
+
+jane@example.jp on Thu, 29 Apr 2010 00:00:00 -0000
+    The recipient name is not recognized
+"""
+
+
+def test_to_line_of_the_original_summary_is_not_a_recipient() -> None:
+    assert [f.recipient for f in parse_bounce(EXCHANGE_SUMMARY).failures] == ["jane@example.jp"]

@@ -735,6 +735,11 @@ def _text_records(
         # Exim names every failed recipient in X-Failed-Recipients: trust it over the text.
         order = [a for a in blocks if a in failed_header] + sorted(failed_header - set(blocks))
         return [_Record(a, context=blocks.get(a, human)) for a in order]
+    if len(blocks) > 1:
+        # "To: address" (maybe quoted "> To:") is the summary of the returned message's
+        # headers that Exchange and Sendmail print; the failed recipients are named elsewhere.
+        named = {a: b for a, b in blocks.items() if not _is_to_line(b)}
+        blocks = named or blocks
     if len(blocks) == 1:
         # The only recipient: the explanation's words before its address (a notice that gives
         # the reason first and the address last) are about it too.
@@ -760,7 +765,11 @@ def _text_records(
     own = _header_addresses(msg, "To") - returned_from
     mine = _blocks_by_address(human, own, set()) if len(own) == 1 else {}
     # A "To: address" line is a quoted header of the bounce itself, not an explanation.
-    return [_Record(a, context=b) for a, b in mine.items() if not b.lstrip().lower().startswith("to:")]
+    return [_Record(a, context=b) for a, b in mine.items() if not _is_to_line(b)]
+
+
+def _is_to_line(block: str) -> bool:
+    return block.lstrip("> \t").lower().startswith("to:")
 
 
 def _returned_to_in_text(parts: _Parts) -> set[str]:
