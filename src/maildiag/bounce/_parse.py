@@ -135,6 +135,7 @@ _SEPARATORS = (
     "message headers follow",
     "headers follow",
     "returned message follows",
+    "------- returned message --------",  # Lotus Notes / Domino
     "below this line is a copy",
     "undelivered message follows",
     "message text follows",
