@@ -73,7 +73,6 @@ KNOWN_REASON_MISSES: frozenset[str] = frozenset({
     "lhost-powermta-03.eml:kijitora@libsisimai.org",
     "lhost-qmail-07.eml:kijitora@example.jp",
     "lhost-sendmail-09.eml:kijitora@example.co.jp",
-    "lhost-sendmail-16.eml:aoduigoadiugoaiugaodiugao@example.org",
     "lhost-v5sendmail-01.eml:kijitora@exampl",
     "lhost-v5sendmail-05.eml:kijitora@example.edu",
     "lhost-v5sendmail-06.eml:kijitora@example.edu",
