@@ -38,7 +38,6 @@ KNOWN_RECIPIENT_MISSES: frozenset[str] = frozenset({
     "lhost-office365-04.eml",
     "lhost-postfix-32.eml",
     "lhost-v5sendmail-01.eml",
-    "lhost-verizon-02.eml",
     "lhost-x5-01.eml",
     "rhost-franceptt-04.eml",
 })
@@ -77,7 +76,6 @@ KNOWN_REASON_MISSES: frozenset[str] = frozenset({
     "lhost-v5sendmail-05.eml:kijitora@example.edu",
     "lhost-v5sendmail-06.eml:kijitora@example.edu",
     "lhost-v5sendmail-07.eml:kijitora@example.org",
-    "lhost-verizon-02.eml:may-be-straycat-nyaaaaaan@vtext.com",
     "lhost-x2-03.eml:kijitora@example.org",
     "lhost-x5-01.eml:kijitora@neko.example.org",
     "lhost-yahoo-13.eml:neko@sijo.example.jp",

@@ -162,7 +162,7 @@ _BOUNCE_SUBJECT = (
     "nondeliverable", "non-deliverable", "message you sent", "undeliverable",
 )
 _DAEMON_LOCALS = frozenset(
-    {"mailer-daemon", "postmaster", "mail-daemon", "maildaemon", "mailerdaemon", "mailer_daemon",
+    {"mailer-daemon", "postmaster", "post_master", "mail-daemon", "maildaemon", "mailerdaemon", "mailer_daemon",
      "mdaemon", "mail.daemon", "bounce", "bounces"}
 )
 _AUTO_REPLY_SUBJECT = (
