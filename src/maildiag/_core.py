@@ -312,14 +312,9 @@ def _routable(ip: str, options: Options) -> bool:
 def decide(draft: _Draft, options: Options) -> Diagnosis:
     """Turn the gathered findings into a verdict, blame and confidence."""
     findings = sort_findings(draft.findings) if len(draft.findings) > 1 else tuple(draft.findings)
-    verdict, blame, confidence = Verdict.OK, Blame.NONE, 0.0
-    deciding: catalog.CodeInfo | None = None
-    for f in findings:
-        entry = catalog.info(f.code)
-        if entry.verdict is None:
-            continue
-        if deciding is None or catalog.VERDICT_RANK[entry.verdict] > catalog.VERDICT_RANK[verdict]:
-            deciding, verdict = entry, entry.verdict
+    blame, confidence = Blame.NONE, 0.0
+    deciding = catalog.deciding(f.code for f in findings)
+    verdict = deciding.verdict if deciding is not None and deciding.verdict is not None else Verdict.OK
     if draft.suggestion is not None:
         # A repaired or typo-corrected address to offer: the customer can fix it right now,
         # whatever else is wrong with the address as typed.

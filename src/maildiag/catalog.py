@@ -82,6 +82,25 @@ def codes() -> Mapping[str, CodeInfo]:
     return found
 
 
+@functools.cache
+def _ranking() -> Mapping[str, tuple[int, CodeInfo]]:
+    return {code: (VERDICT_RANK[e.verdict] if e.verdict else 0, e) for code, e in codes().items()}
+
+
+def deciding(codes_seen: Iterable[str]) -> CodeInfo | None:
+    """The catalog entry of the code that decides the verdict (highest rank; first on ties)."""
+    ranking = _ranking()
+    best: tuple[int, CodeInfo] | None = None
+    for code in codes_seen:
+        try:
+            ranked = ranking[code]
+        except KeyError:
+            raise UnknownCodeError(code) from None
+        if ranked[0] and (best is None or ranked[0] > best[0]):
+            best = ranked
+    return best[1] if best else None
+
+
 def info(code: str) -> CodeInfo:
     """The catalog entry for ``code``; raises :class:`UnknownCodeError` if there is none."""
     try:

@@ -155,6 +155,8 @@ def role_of(local: str) -> tuple[str, str] | None:
 
 def _rule(entries: tuple[str, ...], local: str, domain: str) -> str | None:
     """The first entry of the shop's list covering ``local@domain`` (domain or address)."""
+    if not entries:
+        return None
     address = f"{local}@{domain}".lower()
     for entry in entries:
         if "@" in entry and not entry.startswith("@"):
@@ -183,12 +185,28 @@ def _domain_facts_cached(domain: str, options: Options) -> tuple[str | None, boo
     return listed, _free_webmail(domain, listed, options)
 
 
+@functools.lru_cache(maxsize=4096)
+def _domain_findings(domain: str, options: Options) -> tuple[Finding, ...]:
+    return _check("\x00", domain, options)  # a local part that is no role name
+
+
 def check(local: str, domain: str, options: Options) -> tuple[Finding, ...]:
     """Findings for ``local@domain`` from the data sets and the shop's lists (no I/O).
 
     ``domain`` is the ASCII (IDNA) domain as the core passes it.
     """
     domain = domain.rstrip(".").lower()
+    if not options.allow and not options.deny and role_of(local) is None:
+        # The common case (a person's address, no shop lists): the findings depend on the
+        # domain alone, and are shared by every address at it.
+        try:
+            return _domain_findings(domain, options)
+        except TypeError:  # Options holding unhashable extra_providers
+            pass
+    return _check(local, domain, options)
+
+
+def _check(local: str, domain: str, options: Options) -> tuple[Finding, ...]:
     out: list[Finding] = []
     listed, free = _domain_facts(domain, options)
     allowed = _rule(options.allow, local, domain)
