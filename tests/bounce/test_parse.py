@@ -295,3 +295,25 @@ jane@example.jp on Thu, 29 Apr 2010 00:00:00 -0000
 
 def test_to_line_of_the_original_summary_is_not_a_recipient() -> None:
     assert [f.recipient for f in parse_bounce(EXCHANGE_SUMMARY).failures] == ["jane@example.jp"]
+
+
+PASTED_DSN = b"""\
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.shop.example>
+To: orders@shop.example
+Subject: Returned mail: see transcript for details
+
+       ----- The following addresses had delivery problems -----
+<jane@example.org> (unrecoverable error)
+
+Reporting-MTA: dns; mx.shop.example
+
+Final-Recipient: rfc822;jane@example.org
+Action: failed
+Status: 5.2.2
+Diagnostic-Code: smtp; 552 mailbox over quota
+"""
+
+
+def test_dsn_pasted_as_text_fills_the_named_recipient() -> None:
+    (failure,) = parse_bounce(PASTED_DSN).failures
+    assert (failure.recipient, failure.status, failure.reason) == ("jane@example.org", "5.2.2", "mailbox_full")

@@ -489,6 +489,7 @@ def _parse(msg: email.message.Message, source: str | None) -> BounceReport:
 
     # 5. Text bounces of every other MTA.
     records = _text_records(human, senders, failed_header, parts, msg)
+    _enrich_from_pasted_dsn(records, parts)
     return report(BounceKind.FAILURE, records, "text")
 
 
@@ -639,6 +640,27 @@ def _set_field(record: _Record, name: str, value: str) -> None:
         record.diagnostic = _typed(value)
         kind, sep, _ = value.partition(";")
         record.diagnostic_type = kind.strip().lower() if sep else ""
+
+
+_PASTED_DSN = re.compile(r"(?im)^final-recipient:[ \t]*rfc822;")
+
+
+def _enrich_from_pasted_dsn(records: list[_Record], parts: _Parts) -> None:
+    """Fields of a DSN that reached us as plain text (a broken MIME boundary, a forward).
+
+    Only recipients the text already names are filled in: the pasted report may be an
+    older one about other addresses.
+    """
+    text = "\n".join(t for t in parts.text if t)[: _MAX_TEXT * 4]
+    if not records or _PASTED_DSN.search(text) is None:
+        return
+    pasted = {r.recipient.lower(): r for r in _dsn_records([text])}
+    for rec in records:
+        found = pasted.get(rec.recipient.lower())
+        if found is None or rec.status or rec.diagnostic:
+            continue
+        rec.status, rec.diagnostic, rec.action = found.status, found.diagnostic, found.action
+        rec.remote_mta = rec.remote_mta or found.remote_mta
 
 
 def _enrich_from_text(records: list[_Record], human: str, senders: set[str]) -> None:
