@@ -304,6 +304,7 @@ Subject: Returned mail: see transcript for details
 
        ----- The following addresses had delivery problems -----
 <jane@example.org> (unrecoverable error)
+<bob@example.net> (unrecoverable error)
 
 Reporting-MTA: dns; mx.shop.example
 
@@ -311,9 +312,14 @@ Final-Recipient: rfc822;jane@example.org
 Action: failed
 Status: 5.2.2
 Diagnostic-Code: smtp; 552 mailbox over quota
+
+Final-Recipient: rfc822;bob@example.net
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 user unknown
 """
 
 
-def test_dsn_pasted_as_text_fills_the_named_recipient() -> None:
-    (failure,) = parse_bounce(PASTED_DSN).failures
-    assert (failure.recipient, failure.status, failure.reason) == ("jane@example.org", "5.2.2", "mailbox_full")
+def test_dsn_pasted_as_text_fills_the_named_recipients() -> None:
+    got = {f.recipient: (f.status, f.reason) for f in parse_bounce(PASTED_DSN).failures}
+    assert got == {"jane@example.org": ("5.2.2", "mailbox_full"), "bob@example.net": ("5.1.1", "user_unknown")}
