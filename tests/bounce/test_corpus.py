@@ -65,8 +65,6 @@ KNOWN_REASON_MISSES: frozenset[str] = frozenset({
     "lhost-outlook-08.eml:kijitora@hotmail.example.com",
     "lhost-postfix-32.eml:neko....nyaan....@libsisimai.org",
     "lhost-postfix-74.eml:kijitora@y.example.ca",
-    "lhost-powermta-01.eml:kijitora@example.jp",
-    "lhost-powermta-03.eml:kijitora@libsisimai.org",
     "lhost-qmail-07.eml:kijitora@example.jp",
     "lhost-sendmail-09.eml:kijitora@example.co.jp",
     "lhost-v5sendmail-01.eml:kijitora@exampl",

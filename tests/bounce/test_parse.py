@@ -323,3 +323,11 @@ Diagnostic-Code: smtp; 550 5.1.1 user unknown
 def test_dsn_pasted_as_text_fills_the_named_recipients() -> None:
     got = {f.recipient: (f.status, f.reason) for f in parse_bounce(PASTED_DSN).failures}
     assert got == {"jane@example.org": ("5.2.2", "mailbox_full"), "bob@example.net": ("5.1.1", "user_unknown")}
+
+
+def test_status_comment_is_part_of_the_explanation() -> None:
+    raw = DSN.replace(b"Status: 5.1.1", b"Status: 5.2.1 (mailbox disabled, not accepting messages)").replace(
+        b"Recipient address rejected: User unknown", b"User Unknown"
+    )
+    reasons = {f.recipient: f.reason for f in parse_bounce(raw).failures}
+    assert reasons["jane@gmial.com"] == "mailbox_disabled"

@@ -634,6 +634,11 @@ def _set_field(record: _Record, name: str, value: str) -> None:
     elif name == "status":
         m = _STATUS_RE.search(value)
         record.status = ".".join(m.groups()) if m else None
+        comment = value[m.end() :].strip(" \t()") if m else ""
+        if comment:
+            # The reporter's own words for the code ("5.2.1 (mailbox disabled, not accepting
+            # messages)", "4.0.0 (host name lookup failure)"): part of its explanation.
+            record.context = f"{record.context} {comment}".strip()
     elif name == "remote-mta":
         record.remote_mta = _typed(value) or None
     elif name in ("diagnostic-code", "x-diagnostic-code") and not record.diagnostic:
