@@ -82,8 +82,6 @@ KNOWN_REASON_MISSES: frozenset[str] = frozenset({
     "rhost-messagelabs-02.eml:kijitora@neko.example.org",
     "rhost-messagelabs-03.eml:kijitora@example.com",
     "rhost-mimecast-02.eml:kijitora@sample.co.uk",
-    "rhost-nttdocomo-02.eml:azumakuniyuki@ntt.docomo.example.ne.jp",
-    "rhost-nttdocomo-03.eml:azumakuniyuki@ntt.docomo.example.ne.jp",
     "rhost-outlook-08.eml:kijitora@hotmail.example.com",
     "rhost-yahooinc-02.eml:kijitora@y.example.ca",
 })

@@ -331,3 +331,23 @@ def test_status_comment_is_part_of_the_explanation() -> None:
     )
     reasons = {f.recipient: f.reason for f in parse_bounce(raw).failures}
     assert reasons["jane@gmial.com"] == "mailbox_disabled"
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        pytest.param("5.0.0", "sender_rejected", id="reception-settings-refuse-the-sender"),
+        pytest.param("5.2.0", "filtered", id="mailbox-status-is-the-domain-filter"),
+    ],
+)
+def test_docomo_unknown_user_after_data(status: str, expected: str) -> None:
+    raw = (
+        DSN.replace(b"Status: 5.1.1", b"Status: " + status.encode())
+        .replace(b"Remote-MTA: dns; mx.gmial.com", b"Remote-MTA: dns; mfsmax.docomo.ne.jp")
+        .replace(
+            b"550 5.1.1 <jane@gmial.com>: Recipient address rejected: User unknown",
+            b"550 Unknown user jane@gmial.com (in reply to end of DATA command)",
+        )
+    )
+    reasons = {f.recipient: f.reason for f in parse_bounce(raw).failures}
+    assert reasons["jane@gmial.com"] == expected

@@ -996,6 +996,15 @@ def _finish(rec: _Record) -> BounceRecipient:
             # delivery program (procmail, a pipe). Unless it names a cause (quota, virus...),
             # the receiving system's mailer failed, whatever words it printed.
             reason = "receiver_error"
+        if (
+            reason == "filtered"
+            and (rec.remote_mta or remote or "").lower().rstrip(".").endswith("docomo.ne.jp")
+            and not (status or "").startswith(("5.2.", "4.2."))
+        ):
+            # NTT DoCoMo accepts every RCPT and answers "550 Unknown user" after DATA when the
+            # recipient's reception settings refuse this sender (a mailbox status X.2.x, when
+            # given, is its domain filter instead): the sender is refused, not the message.
+            reason = "sender_rejected"
         if reason == "undetermined" and rec.recipient.lower().endswith("@googlegroups.com"):
             # A Google Groups notice (in the poster's language, with no code) that the group
             # does not exist or does not take posts from this sender: the sender is refused.
