@@ -59,7 +59,6 @@ KNOWN_REASON_MISSES: frozenset[str] = frozenset({
     "lhost-fml-02.eml:neko-nyaan@example.org",
     "lhost-fml-03.eml:neko@example.co.jp",
     "lhost-gmail-03.eml:kijitora@example.co.jp",
-    "lhost-imailserver-01.eml:kijitora@example.com",
     "lhost-mfilter-04.eml:kijitora@libisismai.org",
     "lhost-office365-04.eml:otsu-sakaba-hunter-nyaaaaaaan@ezweb.ne.jp",
     "lhost-outlook-08.eml:kijitora@hotmail.example.com",
