@@ -392,11 +392,26 @@ def _header_addresses(msg: email.message.Message, *names: str) -> set[str]:
     found: set[str] = set()
     for name in names:
         for value in msg.get_all(name) or ():
-            for _, addr in getaddresses([str(value)]):
-                valid = valid_address(addr) if addr else None
-                if valid:
-                    found.add(valid.lower())
+            found |= _value_addresses(str(value))
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _value_addresses(value: str) -> frozenset[str]:
+    """The valid addresses of one address header's value, lowercased.
+
+    Cached: a batch of bounces repeats the same few values (the shop's own bounce address in
+    To and Return-Path, its sender in the returned message's From), and the stdlib's address
+    parser is one of the slowest steps of a parse.
+    """
+    if "@" not in value:
+        return frozenset()  # no address can be valid without one (valid_address refuses it)
+    found: set[str] = set()
+    for _, addr in getaddresses([value]):
+        valid = valid_address(addr) if addr else None
+        if valid:
+            found.add(valid.lower())
+    return frozenset(found)
 
 
 def _headers_block_addresses(text: str, *names: str) -> set[str]:
