@@ -116,11 +116,14 @@ _COMMAND_NAMES = {"MAIL FROM": "MAIL", "MAIL From": "MAIL", "RCPT TO": "RCPT", "
                   "end of data": "DATA", "initial connection": "CONN", "greeting": "CONN",
                   "connect": "CONN", "connection": "CONN"}
 _HTML_TAG = re.compile(r"<[^<>]{0,2000}>")
-_HEADERISH = re.compile(
-    r"(?m)^(?:return-path|received|delivered-to|dkim-signature|message-id|from|to|subject|date|"
-    r"mime-version|content-type|reply-to|x-[a-z0-9-]{1,60}):[ \t]",
-    re.IGNORECASE,
+_HEADER_NAMES = (
+    r"(?:return-path|received|delivered-to|dkim-signature|message-id|from|to|subject|date|"
+    r"mime-version|content-type|reply-to|x-[a-z0-9-]{1,60}):[ \t]"
 )
+_HEADERISH = re.compile(r"(?m)^" + _HEADER_NAMES, re.IGNORECASE)
+#: The same after a newline: a literal first character lets the regex engine skip ahead to
+#: each line instead of testing every position (the search over the explanation is hot).
+_HEADERISH_NL = re.compile(r"\n" + _HEADER_NAMES, re.IGNORECASE)
 
 #: Lines that begin the returned copy of the original message in text bounces.
 _SEPARATORS = (
@@ -264,6 +267,9 @@ def _header(msg: email.message.Message, name: str) -> str:
     value = msg.get(name)
     if value is None:
         return ""
+    if isinstance(value, str) and "=?" not in value:
+        # No RFC 2047 encoded word: decoding would give the same text back, slowly.
+        return value
     try:
         return str(make_header(decode_header(str(value))))
     except Exception:
@@ -304,6 +310,7 @@ def _walk(msg: email.message.Message, parts: _Parts) -> None:
         part = stack.pop(0)
         seen += 1
         ctype = part.get_content_type()
+        maintype = ctype.partition("/")[0]  # what get_content_maintype() returns, without a rescan
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             parts.dsn.append(_block_text(part))
         elif ctype == "message/feedback-report":
@@ -319,7 +326,7 @@ def _walk(msg: email.message.Message, parts: _Parts) -> None:
             payload = part.get_payload()
             if isinstance(payload, list):
                 stack.extend(p for p in payload if isinstance(p, email.message.Message))
-        elif part.get_content_maintype() == "multipart":
+        elif maintype == "multipart":
             # A multipart whose boundary never occurs (RFC 2046 §5.1.1 broken): the email
             # package keeps the whole body as one string; read it as the bounce's text.
             payload = part.get_payload()
@@ -331,7 +338,7 @@ def _walk(msg: email.message.Message, parts: _Parts) -> None:
         elif ctype == "text/html":
             if not any(parts.text):
                 parts.text.append(_html_to_text(_decode_payload(part)))
-        elif part.get_content_maintype() == "text" or (ctype == "application/octet-stream" and part is msg):
+        elif maintype == "text" or (ctype == "application/octet-stream" and part is msg):
             parts.text.append(_decode_payload(part))
 
 
@@ -541,24 +548,25 @@ def _cut_returned(text: str) -> str:
     lowered = text.lower()
     cut = len(text)
     for marker in _SEPARATORS:
-        pos = lowered.find(marker)
+        # Only an occurrence before the current cut matters: search no further than that.
+        pos = lowered.find(marker, 0, cut + len(marker) - 1)
         if 0 <= pos < cut:
             # Keep the marker's own line out: cut at the start of its line.
             cut = lowered.rfind("\n", 0, pos) + 1
     # A header block of the returned message (three header lines in a row) also ends it; two
     # ("Subject: ... / Date: ...") are often the bounce's own summary of the message.
-    for m in _HEADERISH.finditer(text, 0, cut):
+    for m in _HEADERISH_NL.finditer(text, 0, cut):
+        start = m.start() + 1  # the line, after its newline
         nxt = text.find("\n", m.end())
         if nxt < 0:
             break
         third = text.find("\n", nxt + 1)
         if (
-            m.start() > 0
-            and _HEADERISH.match(text, nxt + 1)
+            _HEADERISH.match(text, nxt + 1)
             and third >= 0
             and _HEADERISH.match(text, third + 1)
         ):
-            cut = min(cut, m.start())
+            cut = min(cut, start)
             break
     return text[:cut][:_MAX_TEXT]
 
@@ -707,7 +715,8 @@ def _blocks_by_address(text: str, wanted: set[str] | None, senders: set[str]) ->
     firsts: list[tuple[int, str]] = []
     seen: set[str] = set()
     contacts: set[str] = set()
-    for pos, addr in _addresses_in(text):
+    found = list(_addresses_in(text))  # scanned once, read twice below
+    for pos, addr in found:
         key = addr.lower()
         if key in seen or key in senders:
             continue
@@ -725,7 +734,7 @@ def _blocks_by_address(text: str, wanted: set[str] | None, senders: set[str]) ->
     # provider's helpdesk wherever else it is repeated (a translation of the same notice).
     firsts = [(pos, key) for pos, key in firsts if key not in contacts]
     keys = {key for _, key in firsts}
-    mentions = [(pos, addr.lower()) for pos, addr in _addresses_in(text) if addr.lower() in keys]
+    mentions = [(pos, addr.lower()) for pos, addr in found if addr.lower() in keys]
     out: dict[str, str] = {}
     for i, (pos, key) in enumerate(firsts):
         end = firsts[i + 1][0] if i + 1 < len(firsts) else len(text)
