@@ -153,6 +153,19 @@ _SEPARATORS = (
     "message follows:",
 )
 
+
+
+def _group_separators(keys: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The separators grouped by a word each contains, so one search can rule out a group."""
+    groups: dict[str, list[str]] = {}
+    for marker in _SEPARATORS:
+        key = next((k for k in keys if k in marker), marker)
+        groups.setdefault(key, []).append(marker)
+    return tuple((k, tuple(v)) for k, v in groups.items())
+
+
+_SEPARATOR_GROUPS = _group_separators(("follow", "original", "copy", "returned", "below"))
+
 #: Words in a Subject or From that mark a message as a delivery report.
 _BOUNCE_SUBJECT = (
     "undeliver", "undelivered", "delivery status", "delivery failure", "delivery failed",
@@ -181,7 +194,9 @@ _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded", "deliverable
 
 #: Lines of a complaint report given as plain text rather than a message/feedback-report part
 #: (RFC 5965 §3.1 fields), and the phrases of providers' own complaint formats.
-_FEEDBACK_FIELD = re.compile(r"(?im)^feedback-type:[ \t]{0,8}[a-z]")
+_FEEDBACK_FIELD = re.compile(r"(?i)feedback-type:[ \t]{0,8}[a-z]")
+#: The same at the start of a later line: the literal newline lets the engine skip ahead.
+_FEEDBACK_FIELD_NL = re.compile(r"(?i)\nfeedback-type:[ \t]{0,8}[a-z]")
 _COMPLAINT_PHRASES = ("complaint about message from", "sent this email to unsubscribe")
 
 _KNOWN_HEADERS = ("From", "To", "Subject", "Date", "Received", "Message-ID", "Return-Path",
@@ -395,6 +410,12 @@ def _first_address(text: str) -> str | None:
     return next((a for _, a in _addresses_in(text)), None)
 
 
+@functools.lru_cache(maxsize=256)
+def _from_address(value: str) -> str:
+    """The address part of a From value (cached: bounces come from the same few daemons)."""
+    return parseaddr(value)[1]
+
+
 def _header_addresses(msg: email.message.Message, *names: str) -> set[str]:
     found: set[str] = set()
     for name in names:
@@ -423,11 +444,26 @@ def _value_addresses(value: str) -> frozenset[str]:
 
 def _headers_block_addresses(text: str, *names: str) -> set[str]:
     """Addresses in ``Name:`` lines of a header block given as text."""
+    wanted = {n.lower() for n in names}
+    found: set[str] = set()
+    for name, value in _block_headers(text):
+        if name in wanted:
+            found |= _value_addresses(value)
+    return found
+
+
+@functools.lru_cache(maxsize=16)
+def _block_headers(text: str) -> tuple[tuple[str, str], ...]:
+    """The (lowercased name, value) fields of a header block given as text.
+
+    Cached for the few blocks of the message being read: the same block is asked for its
+    senders and then for its recipient.
+    """
     try:
         msg = email.message_from_string(text[:_MAX_TEXT], policy=email.policy.compat32)
     except Exception:
-        return set()
-    return _header_addresses(msg, *names)
+        return ()
+    return tuple((k.lower(), str(v)) for k, v in msg.items())
 
 
 # -- the parse -------------------------------------------------------------------------------
@@ -459,7 +495,10 @@ def _parse(msg: email.message.Message, source: str | None) -> BounceReport:
         senders |= _headers_block_addresses(block, "From", "Return-Path", "Sender", "Reply-To")
 
     # 1. ARF feedback reports (RFC 5965): complaints, not failures.
-    ctype_params = {k.lower(): v for k, v in (msg.get_params() or []) if isinstance(v, str)}
+    ctype_params: dict[str, str] = {}
+    if "report-type" in str(msg.get("Content-Type", "")).lower():
+        # Only then are the parameters worth parsing (RFC 6522 §3: report-type).
+        ctype_params = {k.lower(): v for k, v in (msg.get_params() or []) if isinstance(v, str)}
     if parts.feedback or ctype_params.get("report-type", "").lower() == "feedback-report":
         return report(BounceKind.COMPLAINT, _arf_records(parts), "arf")
     complaint = _text_complaint(msg, parts, subject)
@@ -488,7 +527,7 @@ def _parse(msg: email.message.Message, source: str | None) -> BounceReport:
             kind, records = ses
             return report(kind, records, "amazonses")
 
-    from_addr = parseaddr(_header(msg, "From"))[1]
+    from_addr = _from_address(_header(msg, "From"))
     from_local = from_addr.partition("@")[0].lower()
     lowered_subject = subject.lower()
     failed_header = _header_addresses(msg, "X-Failed-Recipients")
@@ -547,12 +586,15 @@ def _human_text(parts: _Parts) -> str:
 def _cut_returned(text: str) -> str:
     lowered = text.lower()
     cut = len(text)
-    for marker in _SEPARATORS:
-        # Only an occurrence before the current cut matters: search no further than that.
-        pos = lowered.find(marker, 0, cut + len(marker) - 1)
-        if 0 <= pos < cut:
-            # Keep the marker's own line out: cut at the start of its line.
-            cut = lowered.rfind("\n", 0, pos) + 1
+    for key, markers in _SEPARATOR_GROUPS:
+        if key not in lowered:
+            continue  # no marker of the group can occur
+        for marker in markers:
+            # Only an occurrence before the current cut matters: search no further than that.
+            pos = lowered.find(marker, 0, cut + len(marker) - 1)
+            if 0 <= pos < cut:
+                # Keep the marker's own line out: cut at the start of its line.
+                cut = lowered.rfind("\n", 0, pos) + 1
     # A header block of the returned message (three header lines in a row) also ends it; two
     # ("Subject: ... / Date: ...") are often the bounce's own summary of the message.
     for m in _HEADERISH_NL.finditer(text, 0, cut):
@@ -865,7 +907,8 @@ def _text_complaint(msg: email.message.Message, parts: _Parts, subject: str) -> 
     jmrp = [r for r in parts.returned if r.get("X-HmXmrOriginalRecipient")]
     text = "\n".join(t for t in parts.text if t)[:_MAX_TEXT]
     lowered = (subject + "\n" + text[:4000]).lower()
-    if not (jmrp or _FEEDBACK_FIELD.search(text) or any(p in lowered for p in _COMPLAINT_PHRASES)):
+    fields = _FEEDBACK_FIELD.match(text) or _FEEDBACK_FIELD_NL.search(text)
+    if not (jmrp or fields or any(p in lowered for p in _COMPLAINT_PHRASES)):
         return None
     found: list[str] = []
     for returned in jmrp:
@@ -882,7 +925,7 @@ def _text_complaint(msg: email.message.Message, parts: _Parts, subject: str) -> 
         if records:
             return records
         # An unsubscribe request comes from the reader's own mailbox.
-        sender = valid_address(parseaddr(_header(msg, "From"))[1])
+        sender = valid_address(_from_address(_header(msg, "From")))
         found = [sender] if sender else []
     return [_Record(a, action="complained", reason="complaint") for a in dict.fromkeys(found)]
 
