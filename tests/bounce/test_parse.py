@@ -351,3 +351,90 @@ def test_docomo_unknown_user_after_data(status: str, expected: str) -> None:
     )
     reasons = {f.recipient: f.reason for f in parse_bounce(raw).failures}
     assert reasons["jane@gmial.com"] == expected
+
+
+NESTED_REPORT = b"""\
+From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>
+To: notifications@relay.example.net
+Subject: Returned mail: User unknown
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="OUTER"
+
+--OUTER
+Content-Type: text/plain
+
+   ----- The following addresses had permanent delivery errors -----
+
+--OUTER
+Content-Type: message/rfc822
+
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>
+To: orders@shop.example
+Subject: Returned mail: User unknown
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="INNER"
+
+--INNER
+Content-Type: text/plain
+
+The following addresses had permanent delivery errors: ann@example.com
+
+--INNER
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.org
+
+Final-Recipient: rfc822; ann@example.com
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+--INNER--
+
+--OUTER--
+"""
+
+PASTED_DSN_ECHO = b"""\
+From: MAILER-DAEMON@mail.example.net
+To: orders@shop.example
+Subject: Delivery Status Notification (Failure)
+
+An error occurred while trying to deliver the mail to the following recipients:
+ann@example.com
+
+Technical report:
+
+Reporting-MTA: dsn; mail.example.net
+
+Action: failed
+Final-Recipient: rfc822; ann@example.com
+Diagnostic-Code: smtp; 550 5.1.1 <ann.alias@example.com>... User Unknown
+Status: 5.1.1
+"""
+
+DISPLAY_NAME_ADDRESS = b"""\
+From: Mail Delivery System <mailer-daemon@mx.shop.example>
+To: orders@shop.example
+Subject: Mail failure - malformed recipient address
+
+A message that you sent contained one or more recipient addresses that were
+incorrectly constructed:
+
+  ann@example.com <bob@example.net>: malformed address: <bob@example.net> may not follow ann@example.com
+
+This address has been ignored.
+"""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(NESTED_REPORT, ["ann@example.com"], id="bounce-of-a-bounce-reads-the-returned-report"),
+        pytest.param(PASTED_DSN_ECHO, ["ann@example.com"], id="address-echoed-in-pasted-diagnostic-is-not-a-recipient"),
+        pytest.param(DISPLAY_NAME_ADDRESS, ["bob@example.net"], id="address-used-as-display-name-is-not-a-recipient"),
+    ],
+)
+def test_text_bounce_recipient_rules(raw: bytes, expected: list[str]) -> None:
+    report = parse_bounce(raw)
+    assert report.kind is BounceKind.FAILURE
+    assert [r.recipient for r in report.failures] == expected

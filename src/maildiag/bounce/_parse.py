@@ -469,7 +469,7 @@ def _block_headers(text: str) -> tuple[tuple[str, str], ...]:
 # -- the parse -------------------------------------------------------------------------------
 
 
-def _parse(msg: email.message.Message, source: str | None) -> BounceReport:
+def _parse(msg: email.message.Message, source: str | None, depth: int = 0) -> BounceReport:
     subject = _header(msg, "Subject")[:300]
     message_id = (str(msg.get("Message-ID", "")).strip() or None) if msg.get("Message-ID") else None
     if not any(msg.get(h) is not None for h in _KNOWN_HEADERS):
@@ -550,6 +550,16 @@ def _parse(msg: email.message.Message, source: str | None) -> BounceReport:
 
     # 5. Text bounces of every other MTA.
     records = _text_records(human, senders, failed_header, parts, msg)
+    if not records and depth < _MAX_NESTED_REPORTS:
+        # A notice that names no recipient and returns a delivery report (RFC 3462) as "the
+        # message": a bounce of a bounce (a report that could not reach its sender). The
+        # returned report names the recipient that failed; its To is only its own sender.
+        for returned in parts.returned:
+            if _is_delivery_report(returned):
+                inner = _parse(returned, source, depth + 1)
+                if inner.kind is BounceKind.FAILURE and inner.recipients:
+                    return BounceReport(BounceKind.FAILURE, inner.recipients, inner.decoder, subject,
+                                        message_id, inner.findings, source)
     _enrich_from_pasted_dsn(records, parts)
     return report(BounceKind.FAILURE, records, "text")
 
@@ -768,6 +778,11 @@ def _blocks_by_address(text: str, wanted: set[str] | None, senders: set[str]) ->
             if wanted is None and _contact_context(text, pos):
                 contacts.add(key)
             continue
+        if wanted is None and _is_display_name(text, pos, key):
+            # "a@example.com <b@example.net>": the first is only the display name of the
+            # second (RFC 5322 §3.4 name-addr), wherever it is repeated.
+            contacts.add(key)
+            continue
         seen.add(key)
         firsts.append((pos, key))
         if len(firsts) >= _MAX_RECIPIENTS:
@@ -795,6 +810,18 @@ _NOT_RECIPIENT_BEFORE = (
     "please contact", "postmaster ", "smtp.mailfrom=", "header.from=", "originated by",
     "sent by ", "return-path: <", "<<< 250",
 )
+
+
+_NAME_ADDR_AFTER = re.compile(r"[^\s<>]{1,254}[ \t]{1,4}<([^\s<>]{1,254})>")
+
+
+def _is_display_name(text: str, pos: int, key: str) -> bool:
+    """True when the address at ``pos`` is followed by another one in angle brackets."""
+    m = _NAME_ADDR_AFTER.match(text, pos)
+    if m is None:
+        return False
+    other = valid_address(m.group(1))
+    return other is not None and other.lower() != key
 
 
 def _contact_context(text: str, pos: int) -> bool:
@@ -832,7 +859,10 @@ def _text_records(
     if len(blocks) > 1:
         # "To: address" (maybe quoted "> To:") is the summary of the returned message's
         # headers that Exchange and Sendmail print; the failed recipients are named elsewhere.
-        named = {a: b for a, b in blocks.items() if not _is_to_line(b)}
+        # An address first named inside a pasted "Diagnostic-Code:" field (RFC 3464 §2.3.6)
+        # is the remote server's echo of the recipient (an alias, a rewritten address), not
+        # another recipient: the report's recipient is named before it.
+        named = {a: b for a, b in blocks.items() if not _is_to_line(b) and not _is_diagnostic_line(b)}
         blocks = named or blocks
     if len(blocks) == 1:
         # The only recipient: the explanation's words before its address (a notice that gives
@@ -840,6 +870,8 @@ def _text_records(
         return [_Record(a, context=b, explanation=human) for a, b in blocks.items()]
     if blocks:
         return [_Record(a, context=b) for a, b in blocks.items()]
+    if any(_is_delivery_report(r) for r in parts.returned):
+        return []  # the returned report names the recipient: the caller reads it
     # The text names no one: the returned message's single recipient is the one that failed.
     tos: set[str] = set()
     for returned in parts.returned:
@@ -862,8 +894,23 @@ def _text_records(
     return [_Record(a, context=b) for a, b in mine.items() if not _is_to_line(b)]
 
 
+#: How deep a bounce of a bounce is read (the returned message being itself a report).
+_MAX_NESTED_REPORTS = 2
+
+
+def _is_delivery_report(msg: email.message.Message) -> bool:
+    """True for an RFC 3462 ``multipart/report; report-type=delivery-status`` message."""
+    if msg.get_content_type() != "multipart/report":
+        return False
+    return str(msg.get_param("report-type", "")).lower() == "delivery-status"
+
+
 def _is_to_line(block: str) -> bool:
     return block.lstrip("> \t").lower().startswith("to:")
+
+
+def _is_diagnostic_line(block: str) -> bool:
+    return block.lstrip("> \t").lower().startswith(("diagnostic-code:", "x-diagnostic-code:"))
 
 
 def _returned_to_in_text(parts: _Parts) -> set[str]:
