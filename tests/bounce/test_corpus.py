@@ -29,14 +29,12 @@ KNOWN_RECIPIENT_MISSES: frozenset[str] = frozenset({
     "lhost-amazonses-10.eml",
     "lhost-apachejames-01.eml",
     "lhost-domino-03.eml",
-    "lhost-einsundeins-03.eml",
     "lhost-exim-03.eml",
     "lhost-fml-02.eml",
     "lhost-fml-03.eml",
     "lhost-office365-04.eml",
     "lhost-postfix-32.eml",
     "lhost-v5sendmail-01.eml",
-    "rhost-franceptt-04.eml",
 })
 
 # Measured reason misses on 2026-11-23 ("file:recipient"), mostly labels that Sisimai's
@@ -48,7 +46,6 @@ KNOWN_REASON_MISSES: frozenset[str] = frozenset({
     "lhost-apachejames-01.eml:00000000000@vtext.example.com",
     "lhost-domino-03.eml:kijitora@neko.example.com",
     "lhost-dragonfly-17.eml:onhold@libsisimai.net",
-    "lhost-einsundeins-03.eml:xxxx@xxxx.fr",
     "lhost-exim-03.eml:kijitora@example.or.jp",
     "lhost-exim-37.eml:kijitora@example.net",
     "lhost-exim-52.eml:neko@example.net",
@@ -73,7 +70,6 @@ KNOWN_REASON_MISSES: frozenset[str] = frozenset({
     "rfc3464-35.eml:kijitora@nyaan.example.com",
     "rfc3464-43.eml:jp1rb6cm3@mozmail.com",
     "rhost-aol-06.eml:neko@libsisimai.org",
-    "rhost-franceptt-04.eml:xxxx@xxxx.fr",
     "rhost-messagelabs-02.eml:kijitora@neko.example.org",
     "rhost-messagelabs-03.eml:kijitora@example.com",
     "rhost-mimecast-02.eml:kijitora@sample.co.uk",

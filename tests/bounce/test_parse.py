@@ -438,3 +438,30 @@ def test_text_bounce_recipient_rules(raw: bytes, expected: list[str]) -> None:
     report = parse_bounce(raw)
     assert report.kind is BounceKind.FAILURE
     assert [r.recipient for r in report.failures] == expected
+
+
+SENT_TO_ITSELF = b"""\
+From: Mail Delivery System <mailer-daemon@mx.shop.example>
+To: ann@example.com
+Subject: Mail delivery failed: returning message to sender
+
+A message that you sent could not be delivered to one or more of
+its recipients. This is a permanent error. The following address(es)
+failed:
+
+ann@example.com:
+SMTP error from remote server for TEXT command: 550 5.2.0 Mail rejected.
+
+--- The header of the original message is following. ---
+
+From: <ann@example.com>
+To: team@example.com
+Subject: Minutes
+Date: Mon, 16 Dec 2019 12:54:27 +0100
+"""
+
+
+def test_failure_list_naming_the_bounce_addressee_wins_over_the_returned_to() -> None:
+    # The sender also addressed the message to itself (or Bcc): the list says who failed.
+    report = parse_bounce(SENT_TO_ITSELF)
+    assert [r.recipient for r in report.failures] == ["ann@example.com"]

@@ -872,6 +872,13 @@ def _text_records(
         return [_Record(a, context=b) for a, b in blocks.items()]
     if any(_is_delivery_report(r) for r in parts.returned):
         return []  # the returned report names the recipient: the caller reads it
+    # The failure list names only the bounce's own addressee, alone on its line (Exim's "The
+    # following address(es) failed:\n\n  a@example.org:"): a message its sender also
+    # addressed to itself. The list says who failed; the returned To may be another copy's.
+    own_to = _header_addresses(msg, "To")
+    if len(own_to) == 1 and _listed_alone(human, next(iter(own_to))):
+        listed = _blocks_by_address(human, own_to, set())
+        return [_Record(a, context=b) for a, b in listed.items() if not _is_to_line(b)]
     # The text names no one: the returned message's single recipient is the one that failed.
     tos: set[str] = set()
     for returned in parts.returned:
@@ -903,6 +910,13 @@ def _is_delivery_report(msg: email.message.Message) -> bool:
     if msg.get_content_type() != "multipart/report":
         return False
     return str(msg.get_param("report-type", "")).lower() == "delivery-status"
+
+
+def _listed_alone(text: str, address: str) -> bool:
+    """True when a line of ``text`` is ``address`` alone (maybe in <>, maybe with a colon)."""
+    if address not in text.lower():
+        return False
+    return any(line.strip().rstrip(":").strip("<> \t").lower() == address for line in text.splitlines())
 
 
 def _is_to_line(block: str) -> bool:
