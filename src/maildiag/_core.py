@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import ipaddress
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from types import MappingProxyType
 
 from maildiag import catalog, flags, providers, syntax, typo
 from maildiag.model import (
@@ -31,7 +32,7 @@ from maildiag.model import (
 )
 from maildiag.options import Options
 
-__all__ = ["Flow", "Query", "decide", "plan"]
+__all__ = ["Flow", "Query", "decide", "diagnose_offline", "plan"]
 
 #: At most this many MX hosts get their addresses looked up; more is a misconfiguration
 #: and would only spend the customer's time.
@@ -69,7 +70,7 @@ class _Draft:
     mx: list[MxHost] = dataclasses.field(default_factory=list)
     providers: tuple[ProviderMatch, ...] = ()
     dns: list[DnsAnswer] = dataclasses.field(default_factory=list)
-    checks: list[str] = dataclasses.field(default_factory=list)
+    checks: tuple[str, ...] = ()
 
     def add(self, code: str, params: dict[str, object] | None = None, evidence: Iterable[str] = ()) -> None:
         self.findings.append(catalog.make(code, params, evidence))
@@ -78,57 +79,18 @@ class _Draft:
         return any(f.code == code for f in self.findings)
 
 
+_OFFLINE_CHECKS = ("syntax", "typo", "flags")
+_NO_TYPO_CHECKS = ("syntax", "flags")
+
+
 def plan(address: str, options: Options) -> Flow:
     """Diagnose ``address``, yielding DNS query batches and receiving their answers."""
-    draft = _Draft(address=address)
-
-    # 1. Syntax (email-validator) and repair of input a customer plausibly typed wrong.
-    parsed = syntax.check(address, options)
-    draft.checks.append("syntax")
-    draft.findings.extend(parsed.findings)
-    draft.normalized = parsed.normalized
-    draft.domain = parsed.domain
-    draft.suggestion = parsed.repaired
-    if not parsed.valid or parsed.local is None or parsed.ascii_domain is None:
-        return decide(draft, options)
-    local, ascii_domain = parsed.local, parsed.ascii_domain
-
-    # 2. Domain typos, judged on the domain as typed: a typo domain may well resolve.
-    flagged_domain = ascii_domain
-    if options.suggest_typos:
-        draft.checks.append("typo")
-        hit = typo.suggest(ascii_domain, extra_domains=options.extra_domains)
-        if hit is not None:
-            suggested = f"{local}@{hit.suggestion}"
-            draft.suggestion = suggested
-            # A repaired input whose domain is also a typo (jane@gmial,com): every repair
-            # message must offer the final suggestion, not the half-way one.
-            draft.findings = [
-                catalog.make(f.code, {**f.params, "suggestion": suggested}, f.evidence)
-                if f.code.startswith("syntax.repaired.") else f
-                for f in draft.findings
-            ]
-            draft.add(
-                "domain.typo",
-                {"domain": ascii_domain, "suggestion": hit.suggestion, "suggested_address": suggested},
-                [f"{hit.kind} typo, distance {hit.distance:g}"],
-            )
-            # Typo-squat domains are often on the disposable lists (gmial.com is): telling a
-            # customer who slipped a key that they chose a throwaway service is wrong, so the
-            # flags describe the address we suggest.
-            flagged_domain = hit.suggestion
-
-    # 3. Flags from maintained data (disposable, role, free webmail, the shop's lists).
-    draft.checks.append("flags")
-    draft.findings.extend(flags.check(local, flagged_domain, options))
-
-    if options.offline:
-        draft.providers, found = _providers_by_domain(ascii_domain, options)
-        draft.findings.extend(found)
+    draft, local, ascii_domain = _offline_part(address, options)
+    if options.offline or local is None or ascii_domain is None:
         return decide(draft, options)
 
     # 4. DNS: MX first (RFC 5321 §5.1), then the exchangers' addresses, concurrently.
-    draft.checks.append("dns")
+    draft.checks += ("dns",)
     (mx_answer,) = yield (Query(ascii_domain, "MX"),)
     draft.dns.append(mx_answer)
     hosts = yield from _mail_route(draft, ascii_domain, mx_answer, options)
@@ -136,6 +98,62 @@ def plan(address: str, options: Options) -> Flow:
     draft.providers = providers.identify(ascii_domain, [h.host for h in hosts], options)
     draft.findings.extend(providers.findings(draft.providers, options))
     return decide(draft, options)
+
+
+def diagnose_offline(address: str, options: Options) -> Diagnosis:
+    """The whole diagnosis when there is no DNS to do: what :func:`plan` returns at once.
+
+    A plain call rather than a generator run to its end, because ``offline=True`` is the
+    checkout's hot path and the generator's start and stop cost more than the verdict.
+    """
+    draft, _, _ = _offline_part(address, options)
+    return decide(draft, options)
+
+
+def _offline_part(address: str, options: Options) -> tuple[_Draft, str | None, str | None]:
+    """Steps 1 to 3, which need no I/O; returns the draft and the parts DNS needs.
+
+    Kept lean: with ``offline=True`` this is the whole diagnosis, on a checkout's hot path.
+    """
+    # 1. Syntax (email-validator) and repair of input a customer plausibly typed wrong.
+    parsed = syntax.check(address, options)
+    draft = _Draft(address, parsed.normalized, parsed.domain, parsed.repaired, list(parsed.findings))
+    local, ascii_domain = parsed.local, parsed.ascii_domain
+    if not parsed.valid or local is None or ascii_domain is None:
+        draft.checks = ("syntax",)
+        return draft, None, None
+
+    # 2. Domain typos, judged on the domain as typed: a typo domain may well resolve.
+    flagged_domain = ascii_domain
+    draft.checks = _OFFLINE_CHECKS if options.suggest_typos else _NO_TYPO_CHECKS
+    hit = typo.suggest(ascii_domain, extra_domains=options.extra_domains) if options.suggest_typos else None
+    if hit is not None:
+        suggested = f"{local}@{hit.suggestion}"
+        draft.suggestion = suggested
+        # A repaired input whose domain is also a typo (jane@gmial,com): every repair
+        # message must offer the final suggestion, not the half-way one.
+        draft.findings = [
+            catalog.make(f.code, {**f.params, "suggestion": suggested}, f.evidence)
+            if f.code.startswith("syntax.repaired.") else f
+            for f in draft.findings
+        ]
+        draft.add(
+            "domain.typo",
+            {"domain": ascii_domain, "suggestion": hit.suggestion, "suggested_address": suggested},
+            [f"{hit.kind} typo, distance {hit.distance:g}"],
+        )
+        # Typo-squat domains are often on the disposable lists (gmial.com is): telling a
+        # customer who slipped a key that they chose a throwaway service is wrong, so the
+        # flags describe the address we suggest.
+        flagged_domain = hit.suggestion
+
+    # 3. Flags from maintained data (disposable, role, free webmail, the shop's lists).
+    draft.findings.extend(flags.check(local, flagged_domain, options))
+    if options.offline:
+        # Without MX records, the domain alone says who runs the mailbox (gmail.com...).
+        draft.providers, found = _providers_by_domain(ascii_domain, options)
+        draft.findings.extend(found)
+    return draft, local, ascii_domain
 
 
 def _providers_by_domain(domain: str, options: Options) -> tuple[tuple[ProviderMatch, ...], tuple[Finding, ...]]:
@@ -311,38 +329,39 @@ def _routable(ip: str, options: Options) -> bool:
 
 def decide(draft: _Draft, options: Options) -> Diagnosis:
     """Turn the gathered findings into a verdict, blame and confidence."""
-    findings = sort_findings(draft.findings) if len(draft.findings) > 1 else tuple(draft.findings)
-    blame, confidence = Blame.NONE, 0.0
+    findings = draft.findings
     deciding = catalog.deciding(f.code for f in findings)
-    verdict = deciding.verdict if deciding is not None and deciding.verdict is not None else Verdict.OK
     if draft.suggestion is not None:
         # A repaired or typo-corrected address to offer: the customer can fix it right now,
-        # whatever else is wrong with the address as typed.
+        # whatever else is wrong with the address as typed. A chain of repairs is only as
+        # sure as its least sure step.
         verdict, blame = Verdict.FIX, Blame.ADDRESS
-        # A chain of repairs is only as sure as its least sure step.
         confidence = min(
             (entry.confidence for entry in map(catalog.info, (f.code for f in findings))
              if entry.verdict is Verdict.FIX),
             default=0.9,
         )
-    elif deciding is not None:
-        blame, confidence = deciding.blame, deciding.confidence
+    elif deciding is not None and deciding.verdict is not None:
+        verdict, blame, confidence = deciding.verdict, deciding.blame, deciding.confidence
     else:
         # Nothing wrong found: how sure we are depends on how far we looked.
-        confidence = 0.5 if "dns" not in draft.checks else 0.8
+        verdict, blame = Verdict.OK, Blame.NONE
+        confidence = 0.8 if "dns" in draft.checks else 0.5
     return Diagnosis(
         address=draft.address,
         normalized=draft.normalized,
         verdict=verdict,
         blame=blame,
-        confidence=round(confidence, 3),
+        confidence=confidence,
         suggestion=draft.suggestion,
-        findings=findings,
+        findings=sort_findings(findings) if len(findings) > 1 else tuple(findings),
         domain=draft.domain,
         mx=tuple(draft.mx),
         providers=draft.providers,
         dns=tuple(draft.dns),
-        data_versions=flags.data_versions() if "flags" in draft.checks else {},
-        checks=tuple(draft.checks),
+        data_versions=flags.data_versions() if "flags" in draft.checks else _NO_VERSIONS,
+        checks=draft.checks,
     )
 
+
+_NO_VERSIONS: Mapping[str, str] = MappingProxyType({})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from maildiag._core import plan
+from maildiag._core import diagnose_offline, plan
 from maildiag._shells import run_async, run_sync
 from maildiag.model import Diagnosis
 from maildiag.options import Options
@@ -59,6 +59,8 @@ def diagnose(address: str, /, *, options: Options | None = None, **overrides: An
     .. versionadded:: 0.1.0
     """
     opts = _options(options, overrides)
+    if opts.offline:
+        return diagnose_offline(_check_input(address), opts)
     flow = plan(_check_input(address), opts)
     return run_sync(flow, opts.resolver, opts.deadline)
 

@@ -482,7 +482,7 @@ def _diagnosis(draw: st.DrawFn) -> Diagnosis:
         mx=draw(st.lists(mx_hosts(), max_size=3)) if dns else [],
         providers=tuple(draw(st.lists(provider_matches(), max_size=2))) if parsed else (),
         dns=draw(st.lists(dns_answers(), min_size=1, max_size=4)) if dns else [],
-        checks=["syntax", "typo", "flags", "dns"] if dns else ["syntax", "typo", "flags"] if parsed else ["syntax"],
+        checks=("syntax", "typo", "flags", "dns") if dns else ("syntax", "typo", "flags") if parsed else ("syntax",),
     )
     return _core.decide(draft, Options())
 
