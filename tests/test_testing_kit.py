@@ -26,6 +26,9 @@ from maildiag.testing import strategies as S
 
 pytest_plugins = ["pytester"]
 
+# Options for the inner pytest runs: no cache, and the asyncio scope pytest-asyncio asks for.
+INNER = ("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
+
 # find() settles for the first example that fits: shrinking it would only cost time.
 FIND = settings(database=None, max_examples=2000, phases=[Phase.generate])
 
@@ -375,7 +378,7 @@ def test_marker_configures_maildiag_dns(pytester: pytest.Pytester) -> None:
             assert maildiag.diagnose(addresses.NULL_MX, resolver=maildiag_scenarios).has("mx.null")
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    pytester.runpytest(*INNER).assert_outcomes(passed=3)
 
 
 def test_maildiag_offline_fails_loudly_even_inside_except_exception(pytester: pytest.Pytester) -> None:
@@ -407,7 +410,7 @@ def test_maildiag_offline_fails_loudly_even_inside_except_exception(pytester: py
             assert maildiag.diagnose("jane@shop.example", offline=True).verdict == "ok"
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest(*INNER)
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["*maildiag tried to use the system DNS resolver*"])
 
@@ -434,7 +437,7 @@ def test_offline_everywhere(pytester: pytest.Pytester, args: list[str], ini: str
             maildiag.diagnose("jane@shop.example")
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    result = pytester.runpytest(*INNER, *args)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*maildiag_offline forbids*"])
 
@@ -449,7 +452,7 @@ def test_without_offline_the_guard_is_not_applied(pytester: pytest.Pytester) -> 
             assert maildiag._shells.default_resolver.__name__ == "default_resolver"
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest(*INNER).assert_outcomes(passed=1)
 
 
 def test_unknown_marker_argument_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -463,7 +466,7 @@ def test_unknown_marker_argument_is_a_usage_error(pytester: pytest.Pytester) -> 
             pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest(*INNER)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*unknown arguments*dsn*"])
 
@@ -477,7 +480,7 @@ def test_uses(maildiag_dns):
 def test_p_no_maildiag_disables_the_plugin(pytester: pytest.Pytester) -> None:
     """-p no:maildiag: the fixtures are gone (and so is the offline guard)."""
     pytester.makepyfile(_USES_FIXTURE)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:maildiag")
+    result = pytester.runpytest(*INNER, "-p", "no:maildiag")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*fixture 'maildiag_dns' not found*"])
 
@@ -488,8 +491,8 @@ def test_plugin_loads_by_module_name_without_autoload(
     """With PYTEST_DISABLE_PLUGIN_AUTOLOAD, -p maildiag.testing.pytest_plugin turns it on."""
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makepyfile(_USES_FIXTURE)
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(errors=1)
-    pytester.runpytest("-p", "no:cacheprovider", "-p", "maildiag.testing.pytest_plugin").assert_outcomes(passed=1)
+    pytester.runpytest(*INNER).assert_outcomes(errors=1)
+    pytester.runpytest(*INNER, "-p", "maildiag.testing.pytest_plugin").assert_outcomes(passed=1)
 
 
 
