@@ -57,8 +57,10 @@ def _addresses(given: Sequence[str], stdin: TextIO) -> Iterator[str]:
         yield from given
 
 
-def _human(d: Any, locale: str, out: TextIO) -> None:
+def _human(d: Any, args: argparse.Namespace, out: TextIO) -> None:
     from maildiag.checklist import checklist
+
+    locale = args.locale
 
     head = f"{d.address}: {d.verdict.value}"
     if d.verdict.value != "ok":
@@ -74,7 +76,7 @@ def _human(d: Any, locale: str, out: TextIO) -> None:
         out.write(f"  provider: {p.name} ({p.kind}; {p.matched_by} {p.matched})\n")
     if d.mx:
         out.write("  mx: " + ", ".join(f"{m.preference} {m.host}" for m in d.mx) + "\n")
-    steps = checklist(d, locale)
+    steps = checklist(d, locale, sender_name=args.sender_name, sender_address=args.sender_address)
     if steps:
         out.write("  what the customer can do:\n")
         for i, step in enumerate(steps, 1):
@@ -96,11 +98,17 @@ def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         d = maildiag.diagnose(address, options=options)
         seen.add(d.verdict.value)
         if args.json:
+            from maildiag.checklist import checklist
+
             row = d.to_dict()
             row["message"] = d.message(args.locale)
+            row["checklist"] = [
+                step.text
+                for step in checklist(d, args.locale, sender_name=args.sender_name, sender_address=args.sender_address)
+            ]
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
-            _human(d, args.locale, out)
+            _human(d, args, out)
         out.flush()
     return _exit_code(seen)
 
@@ -139,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--allow-private", action="store_true", help="count loopback/private MX addresses as usable"
     )
+    check.add_argument("--sender-name", help="the name the shop's emails come from (for the checklist)")
+    check.add_argument("--sender-address", help="the address the shop's emails come from (for the checklist)")
     check.set_defaults(handler=_check)
 
     codes = sub.add_parser("codes", help="list every finding code (Markdown)")
