@@ -103,6 +103,7 @@ def test_checklist_names_the_shop_when_told(dns_server: tuple[str, int]) -> None
     host, port = dns_server
     code, out = run(["check", "--nameserver", f"{host}:{port}", "--allow-private",
                      "--sender-name", "Acme Shop", "--sender-address", "orders@acme.example", "dana@yahoo.com"])
+    assert code == 0, out
     assert "provider: Yahoo" in out
     assert "Acme Shop" in out
     assert "orders@acme.example" in out
@@ -110,6 +111,7 @@ def test_checklist_names_the_shop_when_told(dns_server: tuple[str, int]) -> None
 
 def test_json_carries_the_checklist() -> None:
     code, out = run(["check", "--offline", "--json", "--locale", "he", "dana@gmail.com"])
+    assert code == 0
     row = json.loads(out)
     assert row["checklist"], row
     assert any("\u05d0" <= ch <= "\u05ea" for ch in row["checklist"][0])
