@@ -481,7 +481,8 @@ def _block_headers(text: str) -> tuple[tuple[str, str], ...]:
 
 def _parse(msg: email.message.Message, source: str | None, depth: int = 0) -> BounceReport:
     subject = _header(msg, "Subject")[:300]
-    message_id = (str(msg.get("Message-ID", "")).strip() or None) if msg.get("Message-ID") else None
+    raw_id = msg.get("Message-ID")
+    message_id = (str(raw_id).strip() or None) if raw_id else None
     if not any(msg.get(h) is not None for h in _KNOWN_HEADERS):
         # Whatever this is (binary junk, a truncated file), it is not an RFC 5322 message.
         return _malformed("no message headers", source, subject)
@@ -566,8 +567,8 @@ def _parse(msg: email.message.Message, source: str | None, depth: int = 0) -> Bo
         # returned report names the recipient that failed; its To is only its own sender.
         for returned in parts.returned:
             if _is_delivery_report(returned):
-                inner = _parse(returned, source, depth + 1)
-                if inner.kind is BounceKind.FAILURE and inner.recipients:
+                inner = _read_returned_report(returned, source, depth + 1)
+                if inner is not None and inner.kind is BounceKind.FAILURE and inner.recipients:
                     return BounceReport(BounceKind.FAILURE, inner.recipients, inner.decoder, subject,
                                         message_id, inner.findings, source)
     _enrich_from_pasted_dsn(records, parts)
@@ -917,6 +918,15 @@ def _text_records(
 
 #: How deep a bounce of a bounce is read (the returned message being itself a report).
 _MAX_NESTED_REPORTS = 2
+
+
+def _read_returned_report(msg: email.message.Message, source: str | None, depth: int) -> BounceReport | None:
+    """The returned report read as a bounce of its own, or None when it cannot be read (the
+    notice that returned it still stands)."""
+    try:
+        return _parse(msg, source, depth)
+    except Exception:
+        return None
 
 
 def _is_delivery_report(msg: email.message.Message) -> bool:
