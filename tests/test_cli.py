@@ -115,3 +115,22 @@ def test_json_carries_the_checklist() -> None:
     row = json.loads(out)
     assert row["checklist"], row
     assert any("\u05d0" <= ch <= "\u05ea" for ch in row["checklist"][0])
+
+
+def test_a_reader_leaving_early_is_not_a_crash() -> None:
+    """`maildiag check - | head -1` must not print a traceback."""
+    rows = "\n".join(f"user{i}@gmail.com" for i in range(300)) + "\n"  # < one pipe buffer
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "maildiag", "check", "--offline", "--json", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(rows.encode())
+    proc.stdin.close()
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader leaves
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert json.loads(first)["address"] == "user0@gmail.com"
+    assert b"Traceback" not in err

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
@@ -179,7 +180,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
         parser.print_usage(sys.stderr)
         sys.stderr.write(f"maildiag: error: {error}\n")
         return EXIT_USAGE
-    result: int = args.handler(args, out or sys.stdout, stdin or sys.stdin)
+    try:
+        result: int = args.handler(args, out or sys.stdout, stdin or sys.stdin)
+    except BrokenPipeError:
+        # `maildiag ... | head`: the reader left. Not an error of ours; stay quiet, as
+        # Unix tools do (and keep Python from complaining while it flushes stdout at exit).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     return result
 
 
