@@ -131,6 +131,7 @@ def test_a_reader_leaving_early_is_not_a_crash() -> None:
     proc.stdout.close()  # the reader leaves
     assert proc.stderr is not None
     err = proc.stderr.read()
+    proc.stderr.close()
     proc.wait(timeout=60)
     assert json.loads(first)["address"] == "user0@gmail.com"
     assert b"Traceback" not in err
