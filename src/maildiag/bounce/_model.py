@@ -51,6 +51,8 @@ class BounceRecipient:
         hard: the address itself will never work (remove it from lists).
         permanent: the failure is permanent (a 5.x.x status / 5xx reply), not temporary.
         diagnosis: the address's :class:`~maildiag.Diagnosis`, led by the bounce finding.
+            Derived from the fields above and made on first access: a support script that
+            only wants recipients and reasons does not pay for the address checks.
     """
 
     recipient: str
@@ -63,7 +65,18 @@ class BounceRecipient:
     reason: str
     hard: bool
     permanent: bool
-    diagnosis: Diagnosis
+    _diagnosis: Diagnosis | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def diagnosis(self) -> Diagnosis:
+        """The address's diagnosis, led by the bounce finding (made once, on first access)."""
+        made = self._diagnosis
+        if made is None:
+            from maildiag.bounce._parse import recipient_diagnosis
+
+            made = recipient_diagnosis(self)
+            object.__setattr__(self, "_diagnosis", made)
+        return made
 
     @property
     def finding(self) -> Finding:
@@ -112,7 +125,7 @@ class BounceRecipient:
             reason=str(data["reason"]),
             hard=bool(data.get("hard", False)),
             permanent=bool(data.get("permanent", False)),
-            diagnosis=Diagnosis.from_dict(data["diagnosis"]),
+            _diagnosis=Diagnosis.from_dict(data["diagnosis"]) if data.get("diagnosis") else None,
         )
 
 

@@ -1175,7 +1175,6 @@ def _finish(rec: _Record) -> BounceRecipient:
         reason=reason,
         hard=hard,
         permanent=permanent,
-        diagnosis=_diagnosis(recipient, reason, status, reply, diagnostic, remote),
     )
 
 
@@ -1217,6 +1216,11 @@ def _base_diagnosis(address: str) -> Diagnosis:
         # break that promise, the bounce's own finding must still reach support.
         return Diagnosis(address=address, normalized=address, verdict=Verdict.UNKNOWN,
                          domain=address.rpartition("@")[2], checks=("syntax",))
+
+
+def recipient_diagnosis(r: BounceRecipient) -> Diagnosis:
+    """The offline diagnosis of ``r``'s address, led by the bounce's own finding."""
+    return _diagnosis(r.recipient, r.reason, r.status, r.reply_code, r.diagnostic, r.remote_mta)
 
 
 def _diagnosis(
