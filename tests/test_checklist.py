@@ -118,6 +118,13 @@ def test_undeliverable_address_asks_for_another() -> None:
     assert ids(checklist(d, "en")) == ["use.other_address", "contact.shop"]
 
 
+@pytest.mark.parametrize("typed", ["", "   ", "jane", "jane@@"])
+def test_input_that_is_no_address_asks_for_a_valid_one(typed: str) -> None:
+    """Nothing to quote back: no "Email to  cannot arrive"."""
+    steps = checklist(offline(typed), "en")
+    assert ids(steps) == ["use.valid_address", "contact.shop"]
+
+
 def test_israeli_address_gets_the_filter_question_in_english_too() -> None:
     steps = checklist(offline("jane@walla.co.il"), "en")
     assert "ask.filtered_internet" in ids(steps)
@@ -190,6 +197,7 @@ def _all_diagnoses() -> list[Diagnosis]:
         offline("jane@mailinator.com"),
         offline("postmaster@acme-shop.example"),
         offline("jane@rival.example", deny=("rival.example",)),
+        offline("not an address"),
         _diagnosis(PROOFPOINT, M365, codes=("provider.gateway_quarantine", "provider.workspace_quarantine")),
     ]
 

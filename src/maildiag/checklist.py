@@ -29,6 +29,7 @@ __all__ = ["STEP_IDS", "Step", "checklist"]
 #: Every step id :func:`checklist` may return, in the order steps appear.
 STEP_IDS: tuple[str, ...] = (
     "fix.typo",
+    "use.valid_address",
     "use.other_address",
     "disposable.open_now",
     "use.permanent_address",
@@ -144,7 +145,11 @@ def checklist(
         out.add("contact.shop")
         return tuple(out.steps)
     if diagnosis.verdict is Verdict.UNDELIVERABLE:
-        out.add("use.other_address", address=address)
+        if diagnosis.normalized is None:
+            # Not an address at all (empty, no @...): there is nothing to quote back.
+            out.add("use.valid_address")
+        else:
+            out.add("use.other_address", address=address)
         out.add("contact.shop")
         return tuple(out.steps)
     if "flag.disposable" in codes:

@@ -176,6 +176,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
             _resolver_for(args.nameserver)
         if args.command == "check" and args.deadline <= 0:
             raise ValueError("--deadline must be positive")
+        if args.command == "check" and not args.addresses and (stdin or sys.stdin).isatty():
+            # Nothing given and nobody piping: waiting for typed input would look like a hang.
+            raise ValueError("give addresses, or '-' to read them from standard input")
     except ValueError as error:
         parser.print_usage(sys.stderr)
         sys.stderr.write(f"maildiag: error: {error}\n")
