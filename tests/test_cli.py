@@ -135,3 +135,13 @@ def test_a_reader_leaving_early_is_not_a_crash() -> None:
     proc.wait(timeout=60)
     assert json.loads(first)["address"] == "user0@gmail.com"
     assert b"Traceback" not in err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_no_address_on_a_terminal_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"], out=io.StringIO(), stdin=_Terminal()) == 2
+    assert "'-'" in capsys.readouterr().err
