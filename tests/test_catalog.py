@@ -68,3 +68,21 @@ def test_docs_code_list_is_current() -> None:
     """docs/codes.md is generated from the catalog; regenerate it when codes change."""
     current = (ROOT / "docs" / "codes.md").read_text(encoding="utf-8")
     assert current == catalog.markdown(), "run: maildiag codes > docs/codes.md"
+
+
+@pytest.mark.parametrize("locale", ["../catalog", "../../etc", "zz", "", "he/../en", "x" * 300])
+def test_any_locale_string_falls_back_to_english(locale: str) -> None:
+    """Locales come from Accept-Language headers: never a path, never an error."""
+    english = messages.render("mx.null", {"domain": "x.example"}, "en")
+    assert messages.render("mx.null", {"domain": "x.example"}, locale) == english
+
+
+def test_unknown_locales_do_not_grow_a_cache() -> None:
+    for i in range(500):
+        messages.render("mx.null", {"domain": "x.example"}, f"zz{i}")
+    assert messages._shipped_templates.cache_info().currsize <= len(messages.available_locales())
+
+
+def test_templates_cannot_be_changed_by_a_caller() -> None:
+    with pytest.raises(TypeError):
+        messages.templates("en")["domain.typo"] = "HACKED"  # type: ignore[index]

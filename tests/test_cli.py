@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -73,6 +74,8 @@ def test_undeliverable_exits_1(dns_server: tuple[str, int]) -> None:
         pytest.param(["check", "--nameserver", "dns.google", "x@y.example"], id="nameserver-not-an-ip"),
         pytest.param(["check", "--nameserver", "127.0.0.1:99999", "x@y.example"], id="bad-port"),
         pytest.param(["check", "--deadline", "0", "x@y.example"], id="bad-deadline"),
+        pytest.param(["check", "--deadline", "nan", "x@y.example"], id="nan-deadline"),
+        pytest.param(["check", "--deadline", "inf", "x@y.example"], id="inf-deadline"),
         pytest.param(["frobnicate"], id="unknown-command"),
     ],
 )
@@ -145,3 +148,15 @@ class _Terminal(io.StringIO):
 def test_no_address_on_a_terminal_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"], out=io.StringIO(), stdin=_Terminal()) == 2
     assert "'-'" in capsys.readouterr().err
+
+
+def test_a_row_in_a_wrong_encoding_neither_stops_nor_drops_the_batch() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "maildiag", "check", "--offline", "--json", "-"],
+        input=b"a@gmail.com\n\xff@gmial.com\nb@x.com\n", capture_output=True, check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert b"Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert lines[1].startswith(b'{"address": "\xff@gmial.com"')  # the row comes back byte for byte

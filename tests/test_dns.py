@@ -6,6 +6,7 @@ whichever resolver and shell runs it.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -137,25 +138,34 @@ def test_idn_is_queried_in_ascii_and_reported_in_unicode(resolver: Any) -> None:
     assert d.dns[0].name == "xn--bcher-kva.example"
 
 
+@pytest.fixture
+def warm() -> None:
+    """Load the data tables first: the deadline bounds DNS, not a process's first data load."""
+    maildiag.diagnose("jane@gmail.com", offline=True)
+
+
+@pytest.mark.usefixtures("warm")
 @pytest.mark.parametrize("deadline", [0.2, 0.6])
 def test_deadline_is_kept_sync(resolver: Any, deadline: float) -> None:
     """A dropped query cannot hold a checkout page past the deadline."""
     resolver.timeout = resolver.lifetime = 5.0  # the resolver alone would wait much longer
     start = time.monotonic()
     d = maildiag.diagnose("x@x.timeout.example", resolver=resolver, deadline=deadline)
-    assert time.monotonic() - start < deadline + 0.25
+    assert time.monotonic() - start < deadline + 0.05
     assert d.verdict is Verdict.UNKNOWN and d.has("dns.timeout")
 
 
+@pytest.mark.usefixtures("warm")
 @pytest.mark.parametrize("deadline", [0.2, 0.6])
 async def test_deadline_is_kept_async(resolver: Any, deadline: float) -> None:
     resolver.timeout = resolver.lifetime = 5.0
     start = time.monotonic()
     d = await maildiag.adiagnose("x@x.timeout.example", resolver=resolver, deadline=deadline)
-    assert time.monotonic() - start < deadline + 0.25
+    assert time.monotonic() - start < deadline + 0.05
     assert d.verdict is Verdict.UNKNOWN and d.has("dns.timeout")
 
 
+@pytest.mark.usefixtures("warm")
 def test_deadline_covers_slow_mx_host_lookups() -> None:
     fake = FakeResolver().mx("slow.example", "mx.slow.example").slow("mx.slow.example", 5.0)
     start = time.monotonic()
@@ -204,3 +214,68 @@ def test_no_nameserver_configured_is_unknown() -> None:
     empty = dns.resolver.Resolver(configure=False)
     d = maildiag.diagnose("jane@shop.example", resolver=empty)
     assert d.verdict is Verdict.UNKNOWN and d.has("dns.no_resolver")
+
+
+class _SlowAAAA(FakeResolver):
+    """A fake whose AAAA queries fail as `status` (a dropped or refused query)."""
+
+    def __init__(self, status: DnsStatus) -> None:
+        super().__init__()
+        self.status = status
+
+    def answer(self, name: str, rdtype: str) -> maildiag.DnsAnswer:
+        if rdtype.upper() == "AAAA":
+            return maildiag.DnsAnswer(name, rdtype, self.status)
+        return super().answer(name, rdtype)
+
+
+@pytest.mark.parametrize("status", [DnsStatus.TIMEOUT, DnsStatus.SERVFAIL])
+def test_a_failed_aaaa_query_is_never_read_as_no_route(status: DnsStatus) -> None:
+    """The unanswered AAAA might have held the one routable address: unknown, not undeliverable."""
+    fake = _SlowAAAA(status).mx("shop-a.example", "mx.shop-a.example", address="10.0.0.25")
+    fake.address("shop-b.example", "10.0.0.26")
+    for address in ("jane@shop-a.example", "jane@shop-b.example"):
+        d = maildiag.diagnose(address, resolver=fake)
+        assert d.verdict is Verdict.UNKNOWN, (address, d.codes)
+        assert not d.has("mx.no_usable_host") and not d.has("mx.implicit_not_routable")
+
+
+class _Hanging:
+    """A resolver that ignores the timeout it is given (a badly written test double)."""
+
+    def lookup(self, name: str, rdtype: str, timeout: float) -> maildiag.DnsAnswer:
+        time.sleep(1.5)
+        return maildiag.DnsAnswer(name, rdtype, DnsStatus.NXDOMAIN)
+
+    async def alookup(self, name: str, rdtype: str, timeout: float) -> maildiag.DnsAnswer:
+        await asyncio.sleep(1.5)
+        return maildiag.DnsAnswer(name, rdtype, DnsStatus.NXDOMAIN)
+
+
+@pytest.mark.usefixtures("warm")
+def test_deadline_bounds_a_resolver_that_ignores_it_sync() -> None:
+    start = time.monotonic()
+    d = maildiag.diagnose("jane@shop.example", resolver=_Hanging(), deadline=0.3)
+    assert time.monotonic() - start < 0.35
+    assert d.has("dns.timeout") and d.verdict is Verdict.UNKNOWN
+
+
+@pytest.mark.usefixtures("warm")
+async def test_deadline_bounds_a_resolver_that_ignores_it_async() -> None:
+    start = time.monotonic()
+    d = await maildiag.adiagnose("jane@shop.example", resolver=_Hanging(), deadline=0.3)
+    assert time.monotonic() - start < 0.35
+    assert d.has("dns.timeout") and d.verdict is Verdict.UNKNOWN
+
+
+def test_async_twin_keeps_every_resolver_setting() -> None:
+    import dns.resolver
+
+    from maildiag._shells import _async_twin
+
+    r = dns.resolver.Resolver(configure=False)
+    r.nameservers, r.port = ["127.0.0.1"], 5353
+    r.retry_servfail, r.rotate, r.ndots, r.timeout, r.lifetime = True, True, 3, 0.7, 1.9
+    twin = _async_twin(r)
+    for name in ("nameservers", "port", "retry_servfail", "rotate", "ndots", "timeout", "lifetime", "cache"):
+        assert getattr(twin, name) == getattr(r, name), name

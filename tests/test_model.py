@@ -115,8 +115,26 @@ def test_raise_for_problems() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "error"),
-    [({"deadline": 0}, ValueError), ({"deadline": -1}, ValueError), ({"allow": "gmail.com"}, TypeError)],
+    [
+        ({"deadline": 0}, ValueError), ({"deadline": -1}, ValueError), ({"deadline": float("nan")}, ValueError),
+        ({"deadline": float("inf")}, ValueError), ({"deadline": True}, ValueError), ({"deadline": "3"}, ValueError),
+        ({"allow": "gmail.com"}, TypeError),
+    ],
 )
 def test_bad_options_are_typed_errors(kwargs: dict[str, object], error: type[Exception]) -> None:
     with pytest.raises(error):
         maildiag.Options(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_resolver_per_request_is_not_kept_alive_by_caches() -> None:
+    import gc
+    import weakref
+
+    refs = []
+    for i in range(50):
+        resolver = FakeResolver()
+        refs.append(weakref.ref(resolver))
+        maildiag.diagnose(f"jane{i}@gmail.com", resolver=resolver)
+    del resolver
+    gc.collect()
+    assert sum(1 for ref in refs if ref() is not None) == 0

@@ -405,14 +405,20 @@ def test_maildiag_offline_fails_loudly_even_inside_except_exception(pytester: py
                     pass
             asyncio.run(view())
 
+        def test_explicit_dnspython_resolver_leak(maildiag_offline):
+            import dns.resolver
+            real = dns.resolver.Resolver(configure=False)
+            real.nameservers = ["127.0.0.1"]
+            signup("jane@shop.example", real)
+
         def test_fake_is_fine(maildiag_offline, maildiag_dns):
             assert signup("jane@shop.example", maildiag_dns) == "undeliverable"
             assert maildiag.diagnose("jane@shop.example", offline=True).verdict == "ok"
         """
     )
     result = pytester.runpytest(*INNER)
-    result.assert_outcomes(passed=1, failed=2)
-    result.stdout.fnmatch_lines(["*maildiag tried to use the system DNS resolver*"])
+    result.assert_outcomes(passed=1, failed=3)
+    result.stdout.fnmatch_lines(["*maildiag tried to use real DNS*"])
 
 
 @pytest.mark.parametrize(

@@ -159,7 +159,7 @@ def _offline_part(address: str, options: Options) -> tuple[_Draft, str | None, s
 def _providers_by_domain(domain: str, options: Options) -> tuple[tuple[ProviderMatch, ...], tuple[Finding, ...]]:
     """Providers and their findings from the domain alone (offline), cached per domain."""
     try:
-        return _providers_by_domain_cached(domain, options)
+        return _providers_by_domain_cached(domain, options.data_view())
     except TypeError:  # Options holding unhashable extra_providers
         matches = providers.identify(domain, (), options)
         return matches, providers.findings(matches, options)
@@ -229,15 +229,15 @@ def _mail_route(
             # RFC 2181 §10.3: an MX must point at a name with address records, not an alias.
             draft.add("mx.host_cname", {"host": host, "target": cname}, evidence)
         failures = [x for x in (a, aaaa) if x.status in _FAILURE_CODES]
-        if addresses:
-            routable = [ip for ip in addresses if _routable(ip, options)]
-            if routable:
-                usable += 1
-            else:
-                draft.add("mx.host_not_routable", {"host": host, "addresses": addresses}, evidence)
+        if any(_routable(ip, options) for ip in addresses):
+            usable += 1
         elif failures:
+            # The query we could not make may hold the one routable address: our failure
+            # decides nothing about the host (never "not routable" on a timed-out AAAA).
             failed += 1
             _dns_failure(draft, failures[0])
+        elif addresses:
+            draft.add("mx.host_not_routable", {"host": host, "addresses": addresses}, evidence)
         elif a.status is DnsStatus.NXDOMAIN and aaaa.status is DnsStatus.NXDOMAIN:
             draft.add("mx.host_not_found", {"host": host}, evidence)
         else:
@@ -257,15 +257,17 @@ def _implicit_mx(
     failures = [x for x in answers if x.status in _FAILURE_CODES]
     addresses = tuple(r for x in answers if x.status is DnsStatus.OK for r in x.records)
     evidence = [mx_answer.describe(), *(x.describe() for x in answers)]
+    routable = any(_routable(ip, options) for ip in addresses)
+    if failures and not routable:
+        # As for MX hosts: an unanswered query could hold the routable address.
+        _dns_failure(draft, failures[0])
+        return []
     if not addresses:
-        if failures:
-            _dns_failure(draft, failures[0])
-        else:
-            draft.add("domain.no_mail_route", {"domain": domain}, evidence)
+        draft.add("domain.no_mail_route", {"domain": domain}, evidence)
         return []
     host = MxHost(0, domain, addresses, implicit=True)
     draft.mx.append(host)
-    if any(_routable(ip, options) for ip in addresses):
+    if routable:
         draft.add("mx.implicit", {"domain": domain}, evidence)
     else:
         # Like email-validator: a fallback to an address no one on the internet can reach

@@ -76,17 +76,17 @@ def _default_async_resolver() -> dns.asyncresolver.Resolver:
 
 
 def _async_twin(resolver: dns.resolver.BaseResolver) -> dns.asyncresolver.Resolver:
-    """An async resolver with the same servers, port, timeouts and cache as ``resolver``."""
+    """An async resolver with every setting of ``resolver``, sharing its cache.
+
+    Every attribute is copied (servers, ports, timeouts, ``retry_servfail``, ``rotate``,
+    TSIG keys, EDNS...), so ``adiagnose`` asks exactly what ``diagnose`` would. dnspython's
+    nameserver objects serve sync and async queries alike.
+    """
     import dns.asyncresolver
 
     twin = dns.asyncresolver.Resolver(configure=False)
-    twin.nameservers = resolver.nameservers
-    twin.port = resolver.port
-    twin.timeout = resolver.timeout
-    twin.lifetime = resolver.lifetime
-    twin.cache = resolver.cache
-    twin.flags = resolver.flags
-    twin.edns, twin.ednsflags, twin.payload = resolver.edns, resolver.ednsflags, resolver.payload
+    for name, value in vars(resolver).items():
+        setattr(twin, name, value)
     return twin
 
 
@@ -155,7 +155,11 @@ def _lookup_sync(resolver: Any, query: Query, timeout: float) -> DnsAnswer:
 
 
 def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
-    """Drive ``flow`` with a blocking resolver; batches run on a shared thread pool."""
+    """Drive ``flow`` with a blocking resolver; queries run on a shared thread pool.
+
+    Even a single query goes through the pool: dnspython sleeps between retries before it
+    looks at its lifetime, so only a wait bounded here keeps the deadline to the millisecond.
+    """
     stop_at = time.monotonic() + deadline
     try:
         batch = next(flow)
@@ -164,8 +168,6 @@ def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
             left = stop_at - time.monotonic()
             if left <= 0:
                 answers = tuple(_deadline_passed(q) for q in batch)
-            elif len(batch) == 1:
-                answers = (_lookup_sync(resolver, batch[0], left),)
             else:
                 futures = [_thread_pool().submit(_lookup_sync, resolver, q, left) for q in batch]
                 concurrent.futures.wait(futures, timeout=left)
@@ -183,16 +185,19 @@ def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
 
 
 async def _lookup_async(resolver: Any, query: Query, timeout: float) -> DnsAnswer:
-    if isinstance(resolver, AsyncLookup):
-        return await resolver.alookup(query.name, query.rdtype, timeout)
-    if not resolver.nameservers:
-        return DnsAnswer(query.name, query.rdtype, DnsStatus.NO_RESOLVER)
+    # The deadline bounds every resolver, ours or a test double that ignores `timeout`.
     try:
         async with asyncio.timeout(timeout):
+            if isinstance(resolver, AsyncLookup):
+                return await resolver.alookup(query.name, query.rdtype, timeout)
+            if not resolver.nameservers:
+                return DnsAnswer(query.name, query.rdtype, DnsStatus.NO_RESOLVER)
             answer = await resolver.resolve(
                 query.name + ".", query.rdtype, lifetime=timeout, raise_on_no_answer=False, search=False
             )
-    except Exception as error:
+    except TimeoutError:
+        return _deadline_passed(query)
+    except Exception as error:  # every failure becomes a value
         return answer_from_error(query, error)
     return answer_from_dnspython(query, answer)
 

@@ -25,6 +25,9 @@ def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
     base = options if options is not None else _DEFAULT
     if not overrides:
         return base
+    if "resolver" in overrides:
+        # A resolver made per request would miss the cache and be kept alive by it.
+        return base.replace(**overrides)
     # Checkout code calls diagnose(addr, offline=True) thousands of times: building and
     # validating the same Options each time would cost more than the syntax check.
     try:

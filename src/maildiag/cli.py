@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -130,6 +131,18 @@ def _exit_code(verdicts: Iterable[str]) -> int:
     return EXIT_OK
 
 
+def _tolerate_any_bytes() -> None:
+    """Read and write undecodable bytes as they are (PEP 383 surrogate escapes).
+
+    A bulk job fed one row in a wrong encoding must neither stop nor drop the rows after it:
+    the row comes back out byte for byte, diagnosed as the text it is.
+    """
+    for stream in (sys.stdin, sys.stdout):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -174,8 +187,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
     try:
         if args.command == "check" and args.nameserver:
             _resolver_for(args.nameserver)
-        if args.command == "check" and args.deadline <= 0:
-            raise ValueError("--deadline must be positive")
+        if args.command == "check" and not (math.isfinite(args.deadline) and args.deadline > 0):
+            raise ValueError("--deadline must be a positive number of seconds")
         if args.command == "check" and not args.addresses and (stdin or sys.stdin).isatty():
             # Nothing given and nobody piping: waiting for typed input would look like a hang.
             raise ValueError("give addresses, or '-' to read them from standard input")
@@ -183,6 +196,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
         parser.print_usage(sys.stderr)
         sys.stderr.write(f"maildiag: error: {error}\n")
         return EXIT_USAGE
+    if stdin is None and out is None:
+        _tolerate_any_bytes()
     try:
         result: int = args.handler(args, out or sys.stdout, stdin or sys.stdin)
     except BrokenPipeError:

@@ -172,7 +172,7 @@ def _rule(entries: tuple[str, ...], local: str, domain: str) -> str | None:
 def _domain_facts(domain: str, options: Options) -> tuple[str | None, bool]:
     """(the disposable-list entry that covers ``domain``, whether it is free webmail)."""
     try:
-        return _domain_facts_cached(domain, options)
+        return _domain_facts_cached(domain, options.data_view())
     except TypeError:  # Options holding unhashable extra_providers
         listed = is_disposable(domain, options)
         return listed, _free_webmail(domain, listed, options)
@@ -200,7 +200,7 @@ def check(local: str, domain: str, options: Options) -> tuple[Finding, ...]:
         # The common case (a person's address, no shop lists): the findings depend on the
         # domain alone, and are shared by every address at it.
         try:
-            return _domain_findings(domain, options)
+            return _domain_findings(domain, options.data_view())
         except TypeError:  # Options holding unhashable extra_providers
             pass
     return _check(local, domain, options)

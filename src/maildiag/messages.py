@@ -15,6 +15,7 @@ import string
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 __all__ = ["available_locales", "placeholders", "render", "templates"]
@@ -29,17 +30,30 @@ def available_locales() -> tuple[str, ...]:
     return tuple(sorted(e.name for e in folder.iterdir() if e.is_dir() and e.name[0] != "_"))
 
 
-@functools.cache
 def templates(locale: str) -> Mapping[str, str]:
-    """Every template of ``locale`` (without fallback), keyed by code or checklist step."""
+    """Every template of ``locale`` (without fallback), keyed by code or checklist step.
+
+    ``locale`` may be a tag (``he-IL``); a locale maildiag does not ship gives an empty
+    mapping. Locales often come from an HTTP ``Accept-Language`` header: only shipped names
+    ever reach the file system or the cache.
+    """
+    base = _base_locale(locale)
+    if base not in available_locales():
+        return _EMPTY
+    return _shipped_templates(base)
+
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@functools.cache
+def _shipped_templates(locale: str) -> Mapping[str, str]:
     folder = resources.files("maildiag") / "messages" / locale
     found: dict[str, str] = {}
-    if not folder.is_dir():
-        return found
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             found.update(tomllib.loads(entry.read_text(encoding="utf-8")))
-    return found
+    return MappingProxyType(found)
 
 
 def placeholders(template: str) -> set[str]:
@@ -73,7 +87,7 @@ def render(
     if templates_override:
         template = templates_override.get(code)
     if template is None:
-        template = templates(_base_locale(locale)).get(code)
+        template = templates(locale).get(code)
     if template is None:
         template = templates(DEFAULT_LOCALE).get(code, code)
     values = _Params({k: _display(v) for k, v in (params or {}).items()})

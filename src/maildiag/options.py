@@ -7,6 +7,7 @@ to :func:`maildiag.diagnose`; ``options.replace(deadline=1.0)`` derives a new va
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,10 +55,17 @@ class Options:
     allow_smtputf8: bool = True
     locale: str = "en"
     _hash: int | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
+    _data_view: Options | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.deadline, int | float) or self.deadline <= 0:
-            raise ValueError(f"deadline must be a positive number of seconds, not {self.deadline!r}")
+        if (
+            isinstance(self.deadline, bool)
+            or not isinstance(self.deadline, int | float)
+            or not math.isfinite(self.deadline)
+            or self.deadline <= 0
+        ):
+            # NaN would compare false with every bound and never end a wait.
+            raise ValueError(f"deadline must be a positive, finite number of seconds, not {self.deadline!r}")
         for name in ("extra_domains", "allow", "deny", "sanity_domains"):
             value = getattr(self, name)
             if isinstance(value, str):
@@ -75,6 +83,19 @@ class Options:
         if self._hash is None:
             raise TypeError("Options with unhashable extra_providers cannot be hashed")
         return self._hash
+
+    def data_view(self) -> Options:
+        """These options without the I/O settings (resolver, deadline, offline, locale).
+
+        Per-domain caches key on this, so a resolver made per request neither defeats them
+        nor stays alive in them.
+        """
+        view = self._data_view
+        if view is None:
+            view = dataclasses.replace(self, resolver=None, deadline=DEFAULT_DEADLINE, offline=False, locale="en")
+            object.__setattr__(view, "_data_view", view)
+            object.__setattr__(self, "_data_view", view)
+        return view
 
     def replace(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied."""

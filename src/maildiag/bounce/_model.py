@@ -65,7 +65,7 @@ class BounceRecipient:
     reason: str
     hard: bool
     permanent: bool
-    _diagnosis: Diagnosis | None = dataclasses.field(default=None, repr=False, compare=False)
+    _diagnosis: Diagnosis | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     @property
     def diagnosis(self) -> Diagnosis:
@@ -114,7 +114,7 @@ class BounceRecipient:
     def from_dict(cls, data: Mapping[str, Any]) -> BounceRecipient:
         """Rebuild from :meth:`to_dict` output."""
         reply = data.get("reply_code")
-        return cls(
+        made = cls(
             recipient=str(data["recipient"]),
             original_recipient=data.get("original_recipient"),
             action=str(data.get("action", "failed")),
@@ -125,8 +125,11 @@ class BounceRecipient:
             reason=str(data["reason"]),
             hard=bool(data.get("hard", False)),
             permanent=bool(data.get("permanent", False)),
-            _diagnosis=Diagnosis.from_dict(data["diagnosis"]) if data.get("diagnosis") else None,
         )
+        if data.get("diagnosis"):
+            # Keep the diagnosis as it was made (by this or an older version of the rules).
+            object.__setattr__(made, "_diagnosis", Diagnosis.from_dict(data["diagnosis"]))
+        return made
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

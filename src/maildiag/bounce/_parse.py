@@ -309,7 +309,7 @@ def _decode_payload(part: email.message.Message) -> str:
     charset = (_charset(ctype) if isinstance(ctype, str) else part.get_content_charset()) or "utf-8"
     try:
         return payload.decode(charset, "replace")
-    except (LookupError, UnicodeError):
+    except (LookupError, UnicodeError, ValueError):  # unknown, or junk such as a NUL in the name
         return payload.decode("latin-1")
 
 

@@ -33,7 +33,8 @@ _MARKER_KWARGS = frozenset({"dns", "sane", "offline"})
 _FAILURES = ("servfail", "refused", "timeout", "error")
 
 _OFFLINE_MESSAGE = (
-    "maildiag tried to use the system DNS resolver, which maildiag_offline forbids. "
+    "maildiag tried to use real DNS (the system resolver or a dnspython resolver), which "
+    "maildiag_offline forbids. "
     "Pass resolver=maildiag_dns (or maildiag_scenarios, or a FakeResolver) to "
     "maildiag.diagnose()/adiagnose(), or offline=True to skip DNS."
 )
@@ -134,20 +135,29 @@ def maildiag_scenarios(request: pytest.FixtureRequest) -> FakeResolver:
 
 @pytest.fixture
 def maildiag_offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail the test if maildiag reaches for the system DNS resolver.
+    """Fail the test if anything reaches for real DNS through maildiag or dnspython.
 
-    maildiag builds its shared resolver lazily, on the first diagnosis that passes no
-    ``resolver=``; both builders (sync and async) are replaced for this test by one that
-    calls ``pytest.fail``. ``pytest.fail`` raises an exception that ``except Exception``
-    does not catch, so a signup view that swallows errors cannot hide the leak.
+    maildiag's shared resolver builders (sync and async) and dnspython's own
+    ``Resolver.resolve`` (sync and async, so also a resolver passed as ``resolver=``) are
+    replaced for this test by one that calls ``pytest.fail``. ``pytest.fail`` raises an
+    exception that ``except Exception`` does not catch, so a signup view that swallows errors
+    cannot hide the leak. :class:`maildiag.testing.FakeResolver` keeps working.
     """
+    import dns.asyncresolver
+    import dns.resolver
+
     import maildiag._shells
 
-    def forbidden() -> Any:
+    def forbidden(*args: Any, **kwargs: Any) -> Any:
+        pytest.fail(_OFFLINE_MESSAGE)
+
+    async def forbidden_async(*args: Any, **kwargs: Any) -> Any:
         pytest.fail(_OFFLINE_MESSAGE)
 
     monkeypatch.setattr(maildiag._shells, "default_resolver", forbidden)
     monkeypatch.setattr(maildiag._shells, "_default_async_resolver", forbidden)
+    monkeypatch.setattr(dns.resolver.Resolver, "resolve", forbidden)
+    monkeypatch.setattr(dns.asyncresolver.Resolver, "resolve", forbidden_async)
 
 
 @pytest.fixture(autouse=True)
