@@ -15,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import ipaddress
+import re
+import secrets
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -31,8 +33,9 @@ from maildiag.model import (
     sort_findings,
 )
 from maildiag.options import Options
+from maildiag.smtp import Probe, ProbeResult, Reply, address_allowed
 
-__all__ = ["Flow", "Query", "decide", "diagnose_offline", "plan"]
+__all__ = ["Flow", "Probe", "ProbeResult", "Query", "classify", "decide", "diagnose_offline", "interpret", "plan"]
 
 #: At most this many MX hosts get their addresses looked up; more is a misconfiguration
 #: and would only spend the customer's time.
@@ -47,7 +50,10 @@ class Query:
     rdtype: str
 
 
-Flow = Generator[tuple[Query, ...], tuple[DnsAnswer, ...], Diagnosis]
+#: A batch holds DNS queries, or (when ``Options.smtp_probe`` is on) one SMTP probe; the
+#: shell sends back one answer per item, in order.
+Flow = Generator[tuple[Query | Probe, ...], tuple[DnsAnswer | ProbeResult, ...], Diagnosis]
+_DnsFlow = Generator[tuple[Query, ...], tuple[DnsAnswer, ...], list[MxHost]]
 
 _FAILURE_CODES = {
     DnsStatus.TIMEOUT: "dns.timeout",
@@ -91,13 +97,21 @@ def plan(address: str, options: Options) -> Flow:
 
     # 4. DNS: MX first (RFC 5321 §5.1), then the exchangers' addresses, concurrently.
     draft.checks += ("dns",)
-    (mx_answer,) = yield (Query(ascii_domain, "MX"),)
-    draft.dns.append(mx_answer)
-    hosts = yield from _mail_route(draft, ascii_domain, mx_answer, options)
+    hosts = yield from _dns(draft, ascii_domain, options)
 
     draft.providers = providers.identify(ascii_domain, [h.host for h in hosts], options)
     draft.findings.extend(providers.findings(draft.providers, options))
+
+    # 5. Optional SMTP probe of the best usable MX (docs/smtp.md).
+    if options.smtp_probe:
+        yield from _smtp(draft, local, ascii_domain, options)
     return decide(draft, options)
+
+
+def _dns(draft: _Draft, domain: str, options: Options) -> _DnsFlow:
+    (mx_answer,) = yield (Query(domain, "MX"),)
+    draft.dns.append(mx_answer)
+    return (yield from _mail_route(draft, domain, mx_answer, options))
 
 
 def diagnose_offline(address: str, options: Options) -> Diagnosis:
@@ -276,6 +290,165 @@ def _implicit_mx(
     return [host]
 
 
+_ProbeFlow = Generator[tuple[Probe, ...], tuple[ProbeResult, ...], None]
+
+#: RFC 6647 §2.1 and common practice: greylists hold a new triplet for 5 minutes or more,
+#: so an immediate retry only proves the greylist again.
+GREYLIST_RETRY_SECONDS = 300
+
+#: Verdicts after which a probe cannot add anything the customer needs to hear.
+_NO_PROBE_VERDICTS = frozenset({Verdict.UNDELIVERABLE, Verdict.UNKNOWN, Verdict.FIX})
+
+
+def _smtp(draft: _Draft, local: str, domain: str, options: Options) -> _ProbeFlow:
+    """Probe the most preferred usable MX, when the answer can mean something.
+
+    One connection: the real address first (some servers tarpit or close after an
+    unknown recipient, and the real answer is the one we need), then a random local part
+    on the same domain, whose acceptance shows a catch-all.
+    """
+    deciding = catalog.deciding(f.code for f in draft.findings)
+    if draft.suggestion is not None or (deciding is not None and deciding.verdict in _NO_PROBE_VERDICTS):
+        return
+    for match in draft.providers:
+        entry = providers.get(match.id, options)
+        policy = entry.probe_policy if entry is not None else "reliable"
+        if policy != "reliable":
+            draft.add("smtp.skipped", {"reason": policy, "provider": match.name})
+            return
+    if not local.isascii():
+        # RFC 6531: a UTF-8 local part needs SMTPUTF8 end to end; not worth a probe.
+        draft.add("smtp.skipped", {"reason": "smtputf8", "provider": ""})
+        return
+    target = next(
+        ((h.host, ip) for h in draft.mx for ip in h.addresses
+         if _routable(ip, options) and address_allowed(ip, options.allow_private_addresses)),
+        None,
+    )
+    if target is None:
+        draft.add("smtp.skipped", {"reason": "address_not_allowed", "provider": ""})
+        return
+    host, ip = target
+    overrides = dict(options.smtp_port_overrides)
+    ports = (overrides[ip],) if ip in overrides else options.smtp_ports
+    real = f"{local}@{domain}"
+    # A letter first and no dots: valid everywhere, unlikely to be anyone's mailbox.
+    random_rcpt = f"md{secrets.token_hex(8)}@{domain}"
+    assert options.helo is not None and options.mail_from is not None  # checked by Options
+    draft.checks += ("smtp",)
+    result: ProbeResult | None = None
+    for port in ports:
+        probe = Probe(host, ip, port, options.helo, options.mail_from, (real, random_rcpt),
+                      options.allow_private_addresses)
+        (result,) = yield (probe,)
+        # Another port only helps when this one could not be reached at all.
+        if not (result.stage == "connect" and result.error in ("refused", "timeout")):
+            break
+    if result is not None:
+        draft.findings.extend(interpret(result))
+
+
+_USER_UNKNOWN = re.compile(
+    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|doesn't exist"
+    r"|mailbox (is )?(unavailable|not found)|recipient (not found|unknown)|invalid (recipient|mailbox)"
+    r"|unknown (recipient|mailbox)|address rejected: user",
+    re.I,
+)
+_FULL = re.compile(r"over ?quota|quota exceeded|mailbox (is )?full|insufficient (system )?storage", re.I)
+_GREYLIST = re.compile(r"grey ?list|gray ?list|try again later|temporarily deferred", re.I)
+_BLOCKED = re.compile(
+    r"block|black ?list|deny ?list|spamhaus|spamcop|barracudacentral|listed|reputation|policy|"
+    r"not allowed|access denied|relay",
+    re.I,
+)
+
+
+def classify(reply: Reply) -> str:
+    """What one RCPT reply says: ``accepted``, ``unknown``, ``full``, ``greylisted``,
+    ``deferred``, ``blocked`` or ``rejected``.
+
+    The RFC 3463 enhanced status decides first (a 5.7.1 is a policy block, never a missing
+    mailbox); the basic code and the reply text only when there is none.
+    """
+    code, enhanced, text = reply.code, reply.enhanced, reply.text
+    if 200 <= code < 300:
+        return "accepted"
+    transient = 400 <= code < 500
+    if enhanced:
+        _, subject, detail = enhanced.split(".")
+        if (subject, detail) == ("2", "2"):
+            return "full"
+        if transient:
+            return "greylisted" if _GREYLIST.search(text) else "deferred"
+        if subject == "7":
+            return "blocked"
+        if (subject, detail) in {("1", "1"), ("1", "6"), ("2", "1")}:
+            # 5.1.1 bad mailbox, 5.1.6 moved, 5.2.1 disabled: mail to it bounces.
+            return "unknown"
+        return "rejected"
+    if _FULL.search(text) or code == 552:
+        return "full"
+    if transient:
+        return "greylisted" if _GREYLIST.search(text) else "deferred"
+    if _USER_UNKNOWN.search(text):
+        return "unknown"
+    if _BLOCKED.search(text):
+        return "blocked"
+    return "rejected"
+
+
+def interpret(result: ProbeResult) -> list[Finding]:
+    """Findings from one :class:`ProbeResult` (pure: tests feed results by hand)."""
+    probe = result.probe
+    host = probe.host
+    where = f"{host} [{probe.address}]:{probe.port}"
+    if result.error == "unavailable":
+        return [catalog.make("smtp.unavailable", {}, [result.detail])]
+    if result.error == "not_allowed":
+        return [catalog.make("smtp.skipped", {"reason": "address_not_allowed", "provider": ""}, [where])]
+    if result.reply is not None:
+        # Refused before any RCPT (banner, EHLO, MAIL): a verdict on us, not the mailbox.
+        reply = result.reply
+        return [catalog.make(
+            "smtp.blocked",
+            {"host": host, "stage": result.stage, "code": reply.code, "reply": reply.describe()},
+            [f"{where} {result.stage}: {reply.describe()}"],
+        )]
+    if not result.rcpts:
+        detail = f"{result.error or 'error'} at {result.stage}: {result.detail}".strip().rstrip(":")
+        return [catalog.make("smtp.unreachable", {"host": host, "port": probe.port, "detail": detail},
+                             [f"{where} {detail}"])]
+    evidence = [f"{where} RCPT {rcpt}: {reply.describe()}" for rcpt, reply in result.rcpts]
+    real, reply = result.rcpts[0]
+    kind = classify(reply)
+    params: dict[str, object] = {"address": real, "host": host, "code": reply.code, "reply": reply.describe()}
+    if kind == "unknown":
+        return [catalog.make("smtp.mailbox_unknown", params, evidence)]
+    if kind == "full":
+        return [catalog.make("smtp.mailbox_full", params, evidence)]
+    if kind == "greylisted":
+        return [catalog.make(
+            "smtp.greylisted",
+            {"host": host, "retry_after_seconds": GREYLIST_RETRY_SECONDS, "reply": reply.describe()},
+            evidence,
+        )]
+    if kind == "deferred":
+        return [catalog.make("smtp.deferred", {"host": host, "code": reply.code, "reply": reply.describe()},
+                             evidence)]
+    if kind == "blocked":
+        return [catalog.make("smtp.blocked",
+                             {"host": host, "stage": "rcpt", "code": reply.code, "reply": reply.describe()},
+                             evidence)]
+    if kind == "rejected":
+        return [catalog.make("smtp.rejected", params, evidence)]
+    # Accepted. Only a clean acceptance of the random address shows a catch-all; a 4xx, a
+    # block or no answer for it proves nothing either way.
+    if len(result.rcpts) > 1 and classify(result.rcpts[1][1]) == "accepted":
+        domain = real.rpartition("@")[2]
+        return [catalog.make("smtp.catch_all", {"host": host, "domain": domain}, evidence)]
+    return [catalog.make("smtp.accepted", {"host": host}, evidence)]
+
+
 def _resolver_is_lying(
     draft: _Draft, domain: str, options: Options
 ) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], bool | None]:
@@ -349,6 +522,8 @@ def decide(draft: _Draft, options: Options) -> Diagnosis:
         # Nothing wrong found: how sure we are depends on how far we looked.
         verdict, blame = Verdict.OK, Blame.NONE
         confidence = 0.8 if "dns" in draft.checks else 0.5
+        if draft.has_code("smtp.accepted"):
+            confidence = catalog.info("smtp.accepted").confidence
     return Diagnosis(
         address=draft.address,
         normalized=draft.normalized,

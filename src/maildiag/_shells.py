@@ -18,7 +18,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from maildiag._core import Flow, Query
+from maildiag import smtp
+from maildiag._core import Flow, Probe, ProbeResult, Query
 from maildiag.model import Diagnosis, DnsAnswer, DnsStatus
 
 if TYPE_CHECKING:
@@ -133,8 +134,10 @@ def answer_from_error(query: Query, error: BaseException) -> DnsAnswer:
     return fail(DnsStatus.ERROR, f"{type(error).__name__}: {error}"[:200])
 
 
-def _deadline_passed(query: Query) -> DnsAnswer:
-    return DnsAnswer(query.name, query.rdtype, DnsStatus.TIMEOUT, detail="deadline")
+def _deadline_passed(item: Query | Probe) -> DnsAnswer | ProbeResult:
+    if isinstance(item, Probe):
+        return ProbeResult(item, "connect", error="deadline", detail="deadline")
+    return DnsAnswer(item.name, item.rdtype, DnsStatus.TIMEOUT, detail="deadline")
 
 
 # -- sync ------------------------------------------------------------------------------
@@ -154,6 +157,13 @@ def _lookup_sync(resolver: Any, query: Query, timeout: float) -> DnsAnswer:
     return answer_from_dnspython(query, answer)
 
 
+def _execute_sync(resolver: Any, item: Query | Probe, timeout: float) -> DnsAnswer | ProbeResult:
+    if isinstance(item, Probe):
+        # The same coroutine as the async shell, on this pool thread's own event loop.
+        return asyncio.run(smtp.probe(item, timeout))
+    return _lookup_sync(resolver, item, timeout)
+
+
 def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
     """Drive ``flow`` with a blocking resolver; queries run on a shared thread pool.
 
@@ -169,7 +179,7 @@ def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
             if left <= 0:
                 answers = tuple(_deadline_passed(q) for q in batch)
             else:
-                futures = [_thread_pool().submit(_lookup_sync, resolver, q, left) for q in batch]
+                futures = [_thread_pool().submit(_execute_sync, resolver, q, left) for q in batch]
                 concurrent.futures.wait(futures, timeout=left)
                 answers = tuple(
                     f.result() if f.done() else _deadline_passed(q)
@@ -196,10 +206,20 @@ async def _lookup_async(resolver: Any, query: Query, timeout: float) -> DnsAnswe
                 query.name + ".", query.rdtype, lifetime=timeout, raise_on_no_answer=False, search=False
             )
     except TimeoutError:
-        return _deadline_passed(query)
+        return DnsAnswer(query.name, query.rdtype, DnsStatus.TIMEOUT, detail="deadline")
     except Exception as error:  # every failure becomes a value
         return answer_from_error(query, error)
     return answer_from_dnspython(query, answer)
+
+
+async def _execute_async(resolver: Any, item: Query | Probe, timeout: float) -> DnsAnswer | ProbeResult:
+    if isinstance(item, Probe):
+        try:
+            async with asyncio.timeout(timeout):
+                return await smtp.probe(item, timeout)
+        except TimeoutError:
+            return _deadline_passed(item)
+    return await _lookup_async(resolver, item, timeout)
 
 
 def _as_async(resolver: Any) -> Any:
@@ -223,7 +243,7 @@ async def run_async(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
             if left <= 0:
                 answers = tuple(_deadline_passed(q) for q in batch)
             else:
-                answers = tuple(await asyncio.gather(*(_lookup_async(resolver, q, left) for q in batch)))
+                answers = tuple(await asyncio.gather(*(_execute_async(resolver, q, left) for q in batch)))
             batch = flow.send(answers)
     except StopIteration as done:
         result: Diagnosis = done.value

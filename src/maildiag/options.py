@@ -18,6 +18,16 @@ __all__ = ["DEFAULT_DEADLINE", "Options"]
 DEFAULT_DEADLINE = 3.0
 
 
+#: HELO names and sender domains a prober must not use: not ours, or not a host at all.
+_FORBIDDEN_NAMES = frozenset(
+    {
+        "localhost", "localhost.localdomain", "localdomain",
+        "gmail.com", "googlemail.com", "google.com", "yahoo.com", "outlook.com", "hotmail.com",
+        "live.com", "icloud.com", "aol.com", "example.com", "example.net", "example.org",
+    }
+)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Options:
     """Settings of a diagnosis.
@@ -40,6 +50,15 @@ class Options:
             with NXDOMAIN for everything (a sandbox, a captive portal).
         allow_smtputf8: accept internationalized local parts (RFC 6531).
         locale: default locale for messages produced along with the diagnosis (CLI).
+        smtp_probe: after DNS, ask the best MX whether it accepts the mailbox (RCPT TO,
+            never DATA; needs ``maildiag[smtp]``). Slow, often blocked, and it can get
+            your IP listed: off by default and not for checkout (docs/smtp.md).
+        helo: the name to greet with (EHLO). Required when probing: a real host name of
+            yours whose PTR matches, never ``localhost`` or a mailbox provider's domain.
+        mail_from: the envelope sender of probes; required when probing, on a domain you own.
+        smtp_ports: ports to try, in order, while a port cannot be reached.
+        smtp_port_overrides: ``(ip, port)`` pairs: that address is probed on that port
+            only (loopback test servers).
     """
 
     offline: bool = False
@@ -54,6 +73,11 @@ class Options:
     sanity_domains: tuple[str, ...] = ("gmail.com", "outlook.com")
     allow_smtputf8: bool = True
     locale: str = "en"
+    smtp_probe: bool = False
+    helo: str | None = None
+    mail_from: str | None = None
+    smtp_ports: tuple[int, ...] = (25,)
+    smtp_port_overrides: tuple[tuple[str, int], ...] = ()
     _hash: int | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
     _data_view: Options | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
@@ -72,12 +96,43 @@ class Options:
                 raise TypeError(f"{name} must be a sequence of strings, not a single string")
             object.__setattr__(self, name, tuple(str(v).strip().lower() for v in value))
         object.__setattr__(self, "extra_providers", tuple(self.extra_providers))
+        self._check_smtp()
         # Options key several per-domain caches; hash the fields once, not on every lookup.
         try:
             value = hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
         except TypeError:  # unhashable extra_providers: the caches fall back to no caching
             value = None
         object.__setattr__(self, "_hash", value)
+
+    def _check_smtp(self) -> None:
+        ports = tuple(self.smtp_ports)
+        overrides = tuple((str(ip), port) for ip, port in self.smtp_port_overrides)
+        for port in (*ports, *(p for _, p in overrides)):
+            if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+                raise ValueError(f"SMTP ports must be integers from 1 to 65535, not {port!r}")
+        if not ports:
+            raise ValueError("smtp_ports must name at least one port")
+        object.__setattr__(self, "smtp_ports", ports)
+        object.__setattr__(self, "smtp_port_overrides", overrides)
+        if not self.smtp_probe:
+            return
+        # Probers greeting as localhost or as gmail.com get listed (Spamhaus treats an
+        # "impossible HELO" as a bot): insist on names the shop owns.
+        helo = (self.helo or "").strip().rstrip(".").lower()
+        if not helo or "." not in helo or helo in _FORBIDDEN_NAMES or helo.endswith(".localhost"):
+            raise ValueError(
+                "smtp_probe=True needs helo= a fully qualified host name of yours (its PTR should "
+                f"match), not {self.helo!r}"
+            )
+        sender = (self.mail_from or "").strip()
+        local, at, domain = sender.rpartition("@")
+        domain = domain.rstrip(".").lower()
+        if not at or not local or "." not in domain or domain in _FORBIDDEN_NAMES or domain.endswith(".localhost"):
+            raise ValueError(
+                f"smtp_probe=True needs mail_from= an address on a domain you own, not {self.mail_from!r}"
+            )
+        object.__setattr__(self, "helo", helo)
+        object.__setattr__(self, "mail_from", sender)
 
     def __hash__(self) -> int:
         if self._hash is None:

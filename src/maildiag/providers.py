@@ -36,6 +36,7 @@ from maildiag.options import Options
 
 __all__ = [
     "KINDS",
+    "PROBE_POLICIES",
     "Folder",
     "Provider",
     "entries",
@@ -65,6 +66,23 @@ _KIND_TROUBLE: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "security_gateway": ("provider.gateway_quarantine",),
         "filtered_isp": ("provider.filtered_isp",),
+    }
+)
+
+#: What an SMTP probe of a provider's MX can tell (the optional ``probe`` field of an entry):
+#: ``reliable`` (RCPT answers mean what they say), ``accepts_all`` (RCPT is accepted for
+#: unknown users too, as Exchange Online and Yahoo do), ``blocks`` (probes are refused or
+#: rate limited, and the IP may get listed), ``hides_mailbox`` (a gateway or filter answers
+#: for a mailbox it cannot see).
+PROBE_POLICIES = frozenset({"reliable", "accepts_all", "blocks", "hides_mailbox"})
+
+#: The probe policy of an entry without a ``probe`` field, from its kind.
+_KIND_PROBE: Mapping[str, str] = MappingProxyType(
+    {
+        "consumer_webmail": "blocks",
+        "security_gateway": "hides_mailbox",
+        "filtered_isp": "hides_mailbox",
+        "disposable": "accepts_all",
     }
 )
 
@@ -108,6 +126,12 @@ class Provider:
     source: tuple[str, ...] = ()
     checked: str = ""
     notes: str = ""
+    probe: str = ""
+
+    @property
+    def probe_policy(self) -> str:
+        """What an SMTP probe can tell here: the ``probe`` field, else the kind's default."""
+        return self.probe or _KIND_PROBE.get(self.kind, "reliable")
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -149,6 +173,9 @@ def parse_entry(raw: Mapping[str, Any]) -> Provider:
         raise ValueError(f"provider {entry_id!r}: folders must be a table")
     folders = {str(k): _folder(v, f"provider {entry_id!r}: folders.{k}") for k, v in folders_raw.items()}
     safe = raw.get("safe_senders")
+    probe = str(raw.get("probe", ""))
+    if probe and probe not in PROBE_POLICIES:
+        raise ValueError(f"provider {entry_id!r}: unknown probe policy {probe!r} (one of {sorted(PROBE_POLICIES)})")
     checked = raw.get("checked", "")
     return Provider(
         id=entry_id,
@@ -164,6 +191,7 @@ def parse_entry(raw: Mapping[str, Any]) -> Provider:
         source=tuple(str(s) for s in raw.get("source", ())),
         checked=checked.isoformat() if isinstance(checked, datetime.date) else str(checked),
         notes=str(raw.get("notes", "")),
+        probe=probe,
     )
 
 
