@@ -91,3 +91,37 @@ def resolver(dns_server: tuple[str, int]) -> dns.resolver.Resolver:
     r.timeout, r.lifetime = 0.5, 1.0
     r.cache = None
     return r
+
+
+# -- SMTP probe peers (tests/smtp_servers.py) ------------------------------------------
+
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+import smtp_servers  # noqa: E402
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Callable[..., tuple[str, int, Any]]]:
+    """``smtp_server(users=(...), mode="list"|"catchall"|"greylist"|"block", host=...)``
+    starts a loopback aiosmtpd server and returns ``(host, port, handler)``."""
+    started: list[Any] = []
+
+    def make(users: tuple[str, ...] = (), mode: str = "list", host: str = "127.0.0.1",
+             grey_secs: float = 0.0) -> tuple[str, int, Any]:
+        handler = smtp_servers.ProbeHandler(users=users, mode=mode, grey_secs=grey_secs)
+        controller = smtp_servers.start(handler, host=host)
+        started.append(controller)
+        return host, controller.port, handler
+
+    yield make
+    for controller in started:
+        controller.stop()
+
+
+@pytest.fixture
+def silent_smtp_server() -> Iterator[Any]:
+    """A loopback socket that accepts connections and never answers (a tarpit)."""
+    server = smtp_servers.SilentServer()
+    yield server
+    server.stop()
