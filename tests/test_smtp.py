@@ -348,3 +348,22 @@ async def test_deadline_covers_a_server_that_never_answers(silent_smtp_server: A
     assert elapsed < 5
     assert "smtp.unreachable" in codes(d)
     assert d.verdict is Verdict.UNKNOWN
+
+
+async def test_a_shop_can_declare_its_gateway_reliable(smtp_server: Any) -> None:
+    host, port, handler = smtp_server(users=())
+    resolver = FakeResolver().mx(DOMAIN, f"mx.gw.{DOMAIN}", address=host)
+    gateway = {"id": "our-gw", "name": "Our gateway", "kind": "security_gateway", "mx_suffixes": [f"gw.{DOMAIN}"]}
+    skipped = await adiagnose(f"jane@{DOMAIN}", options=options_for(resolver, (host, port), extra_providers=(gateway,)))
+    assert [f.params["reason"] for f in skipped.findings if f.code == "smtp.skipped"] == ["hides_mailbox"]
+    assert handler.log == []
+    reliable = {**gateway, "probe": "reliable"}
+    probed = await adiagnose(f"jane@{DOMAIN}", options=options_for(resolver, (host, port), extra_providers=(reliable,)))
+    assert "smtp.mailbox_unknown" in codes(probed)
+
+
+def test_unknown_probe_policy_is_refused() -> None:
+    from maildiag.providers import parse_entry
+
+    with pytest.raises(ValueError, match="probe policy"):
+        parse_entry({"id": "x", "name": "X", "kind": "hosting", "probe": "sometimes"})
