@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -160,3 +161,23 @@ def test_a_row_in_a_wrong_encoding_neither_stops_nor_drops_the_batch() -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 3
     assert lines[1].startswith(b'{"address": "\xff@gmial.com"')  # the row comes back byte for byte
+
+
+def test_smtp_probe_from_the_command_line(dns_server: tuple[str, int], smtp_server: Any) -> None:
+    host, port = dns_server
+    _, smtp_port, _ = smtp_server(users=("alice@mx-loopback.example",))
+    base = ["check", "--json", "--nameserver", f"{host}:{port}", "--allow-private", "--smtp-probe",
+            "--helo", "probe.shop.example", "--mail-from", "bounces@shop.example", "--smtp-port", str(smtp_port)]
+    code, out = run([*base, "alice@mx-loopback.example"])
+    assert code == 0, out
+    assert any(f["code"] == "smtp.accepted" for f in json.loads(out)["findings"])
+    code, out = run([*base, "bob@mx-loopback.example"])
+    assert code == 1
+    assert json.loads(out)["verdict"] == "undeliverable"
+    assert any(f["code"] == "smtp.mailbox_unknown" for f in json.loads(out)["findings"])
+
+
+def test_probing_without_helo_and_sender_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run(["check", "--smtp-probe", "x@shop.example"])
+    assert code == 2
+    assert "helo" in capsys.readouterr().err

@@ -94,6 +94,10 @@ def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         resolver=_resolver_for(args.nameserver) if args.nameserver else None,
         allow_private_addresses=args.allow_private,
         locale=args.locale,
+        smtp_probe=args.smtp_probe,
+        helo=args.helo,
+        mail_from=args.mail_from,
+        smtp_ports=tuple(args.smtp_port or (25,)),
     )
     seen: set[str] = set()
     for address in _addresses(args.addresses, stdin):
@@ -163,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--sender-name", help="the name the shop's emails come from (for the checklist)")
     check.add_argument("--sender-address", help="the address the shop's emails come from (for the checklist)")
+    probe = check.add_argument_group("SMTP probing (opt-in; see docs/smtp.md)")
+    probe.add_argument("--smtp-probe", action="store_true", help="ask the MX whether it accepts the mailbox")
+    probe.add_argument("--helo", help="the host name to greet with: a real name of yours (required to probe)")
+    probe.add_argument("--mail-from", help="the envelope sender: an address of yours (required to probe)")
+    probe.add_argument("--smtp-port", type=int, action="append", metavar="PORT", help="port(s) to try (default 25)")
     check.set_defaults(handler=_check)
 
     codes = sub.add_parser("codes", help="list every finding code (Markdown)")
@@ -189,6 +198,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
             _resolver_for(args.nameserver)
         if args.command == "check" and not (math.isfinite(args.deadline) and args.deadline > 0):
             raise ValueError("--deadline must be a positive number of seconds")
+        if args.command == "check" and args.smtp_probe:
+            import maildiag
+
+            # Refuse a bad HELO or sender before any address is read (see Options).
+            maildiag.Options(smtp_probe=True, helo=args.helo, mail_from=args.mail_from,
+                             smtp_ports=tuple(args.smtp_port or (25,)))
         if args.command == "check" and not args.addresses and (stdin or sys.stdin).isatty():
             # Nothing given and nobody piping: waiting for typed input would look like a hang.
             raise ValueError("give addresses, or '-' to read them from standard input")
