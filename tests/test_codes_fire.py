@@ -1,0 +1,70 @@
+"""Every finding code in the catalog is shown to fire, by the check that owns it.
+
+The areas test their codes in depth elsewhere; this test only makes sure no code is dead
+(declared, translated, documented, but never produced).
+"""
+
+from __future__ import annotations
+
+import maildiag
+from maildiag import DnsAnswer, DnsStatus, Options, catalog
+from maildiag._core import plan
+from maildiag.bounce import parse_bounce, reasons
+
+
+def _finish_flow(address: str, answers: list[tuple[DnsAnswer, ...]]) -> maildiag.Diagnosis:
+    flow = plan(address, Options())
+    next(flow)
+    try:
+        for batch in answers:
+            flow.send(batch)
+    except StopIteration as done:
+        result: maildiag.Diagnosis = done.value
+        return result
+    raise AssertionError("the flow asked for more than the test gave")
+
+
+def test_null_mx_mixed_with_real_mx_fires() -> None:
+    """RFC 7505 §3: a null MX beside real ones is a misconfiguration; the real ones are used."""
+    d = _finish_flow(
+        "jane@mixed.example",
+        [
+            (DnsAnswer("mixed.example", "MX", DnsStatus.OK, ("0 .", "10 mx.mixed.example.")),),
+            (DnsAnswer("mx.mixed.example", "A", DnsStatus.OK, ("192.0.2.1",)),
+             DnsAnswer("mx.mixed.example", "AAAA", DnsStatus.NODATA)),
+        ],
+    )
+    assert d.has("mx.null_mixed")
+    assert [m.host for m in d.mx] == ["mx.mixed.example"]
+
+
+def test_a_bounce_naming_no_recipient_says_so() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.org\nTo: shop@example.net\nSubject: Undelivered Mail Returned to Sender\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+        b"--b\nContent-Type: text/plain\n\nThis is the mail system. Your message could not be delivered.\n"
+        b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+        b"Action: failed\nStatus: 5.1.1\n\n--b--\n"
+    )
+    report = parse_bounce(raw)
+    assert report.kind.value == "failure"
+    assert not report.recipients
+    assert [f.code for f in report.findings] == ["bounce.no_recipient"]
+
+
+# Reasons that are a kind of report rather than a cause of failure, and the report-level codes:
+# the parser's own tests make them fire (complaints, auto-replies, delivered DSNs, garbage).
+_REPORT_LEVEL = {"complaint", "auto_reply", "delivered", "undetermined", "malformed", "too_large",
+                 "not_a_bounce", "no_recipient"}
+
+
+def test_every_bounce_reason_is_produced_by_a_phrase_or_a_status_code() -> None:
+    by_phrase = {r.name for r in reasons.reasons() if any(reasons.text_reason(p.sample) == r.name for p in r.phrases)}
+    by_status = {
+        reasons.classify(f"{klass}.{subject}.{detail}", "")
+        for klass in "45" for subject in range(8) for detail in range(30)
+    }
+    for code in catalog.codes():
+        if code.startswith("bounce."):
+            reason = code.removeprefix("bounce.")
+            assert reason in by_phrase | by_status | _REPORT_LEVEL, f"{code} is never produced"
