@@ -56,7 +56,9 @@ def maildiag_recipients(raw: bytes) -> set[str]:
 def flufl_recipients(raw: bytes) -> set[str]:
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     temporary, permanent = all_failures(msg)
-    return {(a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a)).lower() for a in (*temporary, *permanent)}
+    return {
+        (a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a)).lower() for a in (*temporary, *permanent)
+    }
 
 
 def score(expected: dict[str, set[str]], data: dict[str, bytes], fn: object) -> tuple[float, float, int, list[str]]:
