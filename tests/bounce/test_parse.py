@@ -465,3 +465,89 @@ def test_failure_list_naming_the_bounce_addressee_wins_over_the_returned_to() ->
     # The sender also addressed the message to itself (or Bcc): the list says who failed.
     report = parse_bounce(SENT_TO_ITSELF)
     assert [r.recipient for r in report.failures] == ["ann@example.com"]
+
+
+X400_PREFIX = b"""\
+From: System Administrator <postmaster@mail.example.net>
+To: orders@shop.example
+Subject: Undeliverable: Your order
+
+Your message
+
+  To:      team@example.net
+  Subject: Your order
+
+did not reach the following recipient(s):
+
+c=US;a= ;p=Example;o=Hub;dda:SMTP=Ann.Lee@example.net; on Fri, 4 Oct 2024 17:12:28 -0400
+    The recipient name is not recognized
+"""
+
+PROXY_PREFIX = b"""\
+From: System Administrator <postmaster@mail.example.net>
+To: orders@shop.example
+Subject: Undeliverable: Your order
+
+Delivery has failed to these recipients:
+
+    smtp:ann@example.net
+    The e-mail account does not exist at the organization this message was sent to.
+"""
+
+CC_SUMMARY = b"""\
+From: System Administrator <postmaster@mail.example.net>
+To: orders@shop.example
+Subject: Undeliverable: Your order
+
+Your message
+
+  To:      list@lists.example.org
+  Cc:      other-list@lists.example.org; third@lists.example.org
+  Subject: Your order
+  Sent:    Thu, 11 Jul 2024 16:52:33 -0300
+
+did not reach the following recipient(s):
+
+ann@example.net on Thu, 11 Jul 2024 16:54:54 -0300
+    The recipient name is not recognized
+"""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(X400_PREFIX, ["ann.lee@example.net"], id="x400-dda-smtp-prefix-is-not-part-of-the-address"),
+        pytest.param(PROXY_PREFIX, ["ann@example.net"], id="smtp-proxy-prefix-is-not-part-of-the-address"),
+        pytest.param(CC_SUMMARY, ["ann@example.net"], id="cc-line-of-the-original-summary-is-not-a-recipient"),
+    ],
+)
+def test_summary_and_prefix_rules(raw: bytes, expected: list[str]) -> None:
+    report = parse_bounce(raw)
+    assert report.kind is BounceKind.FAILURE
+    assert [r.recipient for r in report.failures] == expected
+
+
+def _dsn_group(group: bytes) -> bytes:
+    return DSN.split(b"Final-Recipient: rfc822; jane@gmial.com")[0] + group + b"\n--B--\n"
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        pytest.param(
+            b"Original-Recipient: rfc822; ann@example.org\nFinal-Recipient: rfc822; ann@ms-daemon\n"
+            b"Action: failed\nStatus: 5.2.2 (recipient reached disk quota)\n",
+            id="original-before-final",
+        ),
+        pytest.param(
+            b"Final-Recipient: rfc822; ann@ms-daemon\nAction: failed\n"
+            b"Status: 5.2.2 (recipient reached disk quota)\nOriginal-Recipient: rfc822; ann@example.org\n",
+            id="original-after-final",
+        ),
+    ],
+)
+def test_unusable_final_recipient_is_named_by_its_original(group: bytes) -> None:
+    # An internal route ("ann@ms-daemon") is no address anyone can fix: the one the sender used is.
+    report = parse_bounce(_dsn_group(group))
+    assert report.decoder == "rfc3464"
+    assert [(r.recipient, r.status) for r in report.failures] == [("ann@example.org", "5.2.2")]

@@ -409,11 +409,22 @@ def valid_address(candidate: str) -> str | None:
     return f"{v.local_part}@{v.ascii_domain.lower()}"
 
 
+#: An address-type prefix glued to an address: Exchange and X.400 gateways write the SMTP
+#: address of a recipient as ``SMTP=user@example.com`` (an X.400 domain-defined attribute,
+#: ``dda:SMTP=``) or ``smtp:user@example.com`` (a proxy address). ``=`` is a legal local-part
+#: character (RFC 5322 §3.2.3 atext), so the prefix would otherwise read as part of the address.
+_TYPE_PREFIX = re.compile(r"(?i)smtp[=:]")
+
+
 def _addresses_in(text: str) -> Iterator[tuple[int, str]]:
     for m in _ADDR.finditer(text):
-        addr = valid_address(m.group(0))
+        start, candidate = m.start(), m.group(0)
+        prefix = _TYPE_PREFIX.match(candidate)
+        if prefix is not None:
+            start, candidate = start + prefix.end(), candidate[prefix.end() :]
+        addr = valid_address(candidate)
         if addr is not None:
-            yield m.start(), addr
+            yield start, addr
 
 
 def _first_address(text: str) -> str | None:
@@ -669,9 +680,11 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
         # Per-recipient fields that some reporters (Facebook) write before Final-Recipient
         # (RFC 3464 §2.3 fixes no order inside a group): kept until the group's recipient.
         early: list[tuple[str, str]] = []
+        orphan = False  # the group's Final-Recipient was no usable address
         for name, value in _fields(block):
             if not name:
                 early.clear()
+                orphan = False
             if current is None and name in _EARLY_FIELDS:
                 early.append((name, value))
                 continue
@@ -679,6 +692,15 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
                 reporting = _typed(value)
             elif name == "original-recipient":
                 pending_original = _first_address(_typed(value))
+                if current is None and orphan and pending_original:
+                    # Original-Recipient after an unusable Final-Recipient in the same group.
+                    current = _Record(recipient=pending_original)
+                    pending_original = None
+                    records.append(current)
+                    for early_name, early_value in early:
+                        _set_field(current, early_name, early_value)
+                    early.clear()
+                    continue
                 if current is not None and current.original is None and pending_original:
                     # Original-Recipient after Final-Recipient in the same group.
                     current.original = pending_original
@@ -688,10 +710,17 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
             ):
                 raw = _typed(value)
                 addr = _first_address(raw) if "|" not in raw.split("@")[0] else None
+                if addr is None and pending_original is not None:
+                    # The final recipient is no mailbox anyone can fix (an internal route such
+                    # as "user@ms-daemon", a pipe): the address the sender used names it
+                    # (RFC 3464 §2.3.1, Original-Recipient).
+                    addr, pending_original = pending_original, None
                 if addr is None:
-                    # A pipe or file delivery target: name the address it was generated for,
-                    # if the block says, else skip it (never report a command as a recipient).
+                    # A pipe or file delivery target with no original address: skip it (never
+                    # report a command as a recipient), unless the group names its original
+                    # after it.
                     current = None
+                    orphan = True
                     continue
                 current = _Record(recipient=addr, original=pending_original)
                 pending_original = None
@@ -848,6 +877,8 @@ def _recipient_context(text: str, pos: int) -> bool:
     """False when the words just before the address show it is not a recipient."""
     before = text[max(0, pos - 24) : pos].lower().rstrip("<\"' ")
     before_full = text[max(0, pos - 24) : pos].lower()
+    if before_full.endswith(("smtp=", "smtp:")):
+        return True  # an address-type prefix (see _TYPE_PREFIX), not a URL parameter
     if before.endswith(("://", "/")) or "=" in before_full[-2:]:
         return False
     # str.endswith takes a tuple: one C call each rather than a Python loop over the words.
@@ -877,7 +908,11 @@ def _text_records(
         # An address first named inside a pasted "Diagnostic-Code:" field (RFC 3464 §2.3.6)
         # is the remote server's echo of the recipient (an alias, a rewritten address), not
         # another recipient: the report's recipient is named before it.
-        named = {a: b for a, b in blocks.items() if not _is_to_line(b) and not _is_diagnostic_line(b)}
+        summary = _first_named_on_summary_line(human)
+        named = {
+            a: b for a, b in blocks.items()
+            if not _is_to_line(b) and a not in summary and not _is_diagnostic_line(b)
+        }
         blocks = named or blocks
     if len(blocks) == 1:
         # The only recipient: the explanation's words before its address (a notice that gives
@@ -944,7 +979,28 @@ def _listed_alone(text: str, address: str) -> bool:
 
 
 def _is_to_line(block: str) -> bool:
-    return block.lstrip("> \t").lower().startswith("to:")
+    """True for a summary line of the returned message's addressees (``To:``, ``Cc:``, maybe
+    quoted with ``>``): the list the message was sent to, not the failure list."""
+    return block.lstrip("> \t").lower().startswith(("to:", "cc:", "bcc:"))
+
+
+def _first_named_on_summary_line(text: str) -> set[str]:
+    """Addresses whose first mention is on a ``To:`` / ``Cc:`` summary line of ``text``.
+
+    The summary lists every addressee of the returned message (a list, its other members);
+    the second address of such a line has a block that does not start at the line's start,
+    so the line itself is looked at.
+    """
+    seen: set[str] = set()
+    found: set[str] = set()
+    for pos, addr in _addresses_in(text):
+        key = addr.lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        if _is_to_line(text[text.rfind("\n", 0, pos) + 1 : pos]):
+            found.add(key)
+    return found
 
 
 def _is_diagnostic_line(block: str) -> bool:
