@@ -551,3 +551,76 @@ def test_unusable_final_recipient_is_named_by_its_original(group: bytes) -> None
     report = parse_bounce(_dsn_group(group))
     assert report.decoder == "rfc3464"
     assert [(r.recipient, r.status) for r in report.failures] == [("ann@example.org", "5.2.2")]
+
+
+DID_NOT_RECEIVE_A_COPY = b"""\
+From: MDaemon@mx.example.net
+To: orders@shop.example
+Subject: Permanent Delivery Failure
+
+The attached message had PERMANENT fatal delivery errors!
+
+The following addresses did NOT receive a copy of your message:
+
+> ann@example.net
+
+--- Session Transcript ---
+ RCPT To:<ann@example.net>
+ 552 Message for <ann@example.net> would exceed mailbox quota
+"""
+
+GENERATED_FROM_UNDISCLOSED = b"""\
+From: Mail Delivery System <Mailer-Daemon@mx.example.net>
+To: orders@shop.example
+Subject: Mail delivery failed: returning message to sender
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  an undisclosed address
+    (generated from ann@example.net)
+
+------ This is a copy of the message, including all the headers. ------
+
+Message removed
+"""
+
+SENT_TO_ONESELF = b"""\
+From: MAILER-DAEMON@mx.shop.example (Mail Delivery System)
+To: ann@shop.example
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="B"
+
+--B
+Content-Type: text/plain
+
+I'm sorry to have to inform you that the message returned
+below could not be delivered to one or more destinations.
+
+<ann@example.net>: Name service error for domain example.net: Host not found
+
+--B
+Content-Type: message/rfc822
+
+From: ann@example.net
+To: ann@example.net
+Subject: testing
+
+hello
+--B--
+"""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(DID_NOT_RECEIVE_A_COPY, ["ann@example.net"], id="did-not-receive-a-copy-heads-the-list"),
+        pytest.param(GENERATED_FROM_UNDISCLOSED, ["ann@example.net"], id="undisclosed-target-named-by-its-origin"),
+        pytest.param(SENT_TO_ONESELF, ["ann@example.net"], id="message-sent-to-its-own-author"),
+    ],
+)
+def test_failure_list_rules(raw: bytes, expected: list[str]) -> None:
+    report = parse_bounce(raw)
+    assert report.kind is BounceKind.FAILURE
+    assert [r.recipient for r in report.failures] == expected

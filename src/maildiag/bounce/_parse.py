@@ -511,10 +511,17 @@ def _parse(msg: email.message.Message, source: str | None, depth: int = 0) -> Bo
 
     # Addresses that are the sender's, never a failed recipient.
     senders = _header_addresses(msg, "To", "Return-Path", "Delivered-To", "Envelope-To")
+    # The returned message's author is the sender, unless the message was also addressed to
+    # it (a message sent to oneself): then it may well be the recipient that failed.
+    returned_senders: set[str] = set()
+    returned_to: set[str] = set()
     for returned in parts.returned:
-        senders |= _header_addresses(returned, "From", "Return-Path", "Sender", "Reply-To")
+        returned_senders |= _header_addresses(returned, "From", "Return-Path", "Sender", "Reply-To")
+        returned_to |= _header_addresses(returned, "To", "Cc")
     for block in parts.returned_headers:
-        senders |= _headers_block_addresses(block, "From", "Return-Path", "Sender", "Reply-To")
+        returned_senders |= _headers_block_addresses(block, "From", "Return-Path", "Sender", "Reply-To")
+        returned_to |= _headers_block_addresses(block, "To", "Cc")
+    senders |= returned_senders - returned_to
 
     # 1. ARF feedback reports (RFC 5965): complaints, not failures.
     ctype_params: dict[str, str] = {}
@@ -624,6 +631,8 @@ def _cut_returned(text: str) -> str:
         for marker in markers:
             # Only an occurrence before the current cut matters: search no further than that.
             pos = lowered.find(marker, 0, cut + len(marker) - 1)
+            while 0 <= pos < cut and _names_who_missed_it(lowered, pos):
+                pos = lowered.find(marker, pos + 1, cut + len(marker) - 1)
             if 0 <= pos < cut:
                 # Keep the marker's own line out: cut at the start of its line.
                 cut = lowered.rfind("\n", 0, pos) + 1
@@ -643,6 +652,12 @@ def _cut_returned(text: str) -> str:
             cut = min(cut, start)
             break
     return text[:cut][:_MAX_TEXT]
+
+
+def _names_who_missed_it(lowered: str, pos: int) -> bool:
+    """True when the marker at ``pos`` heads the failure list, not the returned copy: "the
+    following addresses did not receive a copy of your message:"."""
+    return lowered[max(0, pos - 16) : pos].rstrip().endswith(("receive a", "received a", "get a", "got a"))
 
 
 # -- RFC 3464 -----------------------------------------------------------------------------------
@@ -898,6 +913,11 @@ def _text_records(
         a: b for a, b in blocks.items()
         if a.partition("@")[0] not in _DAEMON_LOCALS or (failed_header and a in failed_header)
     }
+    if not blocks and not failed_header:
+        # No address is named as failed: a target generated from one may be.
+        generated = _generated_from(human, senders)
+        if generated:
+            return generated
     if failed_header:
         # Exim names every failed recipient in X-Failed-Recipients: trust it over the text.
         order = [a for a in blocks if a in failed_header] + sorted(failed_header - set(blocks))
@@ -949,6 +969,33 @@ def _text_records(
     mine = _blocks_by_address(human, own, set()) if len(own) == 1 else {}
     # A "To: address" line is a quoted header of the bounce itself, not an explanation.
     return [_Record(a, context=b) for a, b in mine.items() if not _is_to_line(b)]
+
+
+#: Exim's "(generated from ann@example.com)" under a failed address: the address the sender
+#: used, which an alias or a forward expanded into the failed one.
+_GENERATED_FROM = re.compile(r"(?i)\(generated from[ \t]{1,4}<?(" + _ADDR.pattern + ")")
+
+
+def _generated_from(human: str, senders: set[str]) -> list[_Record]:
+    """Recipients of a failure list that names no address but the ones its targets came from.
+
+    "an undisclosed address (generated from ann@example.com)": an alias or a forward expanded
+    the sender's recipient into a target the report does not disclose; the address the
+    sender used is all that is known of it, and the one the sender can act on.
+    """
+    if "generated from" not in human.lower():
+        return []
+    records: list[_Record] = []
+    seen: set[str] = set()
+    for m in _GENERATED_FROM.finditer(human):
+        addr = valid_address(m.group(1))
+        if addr is None or addr.lower() in senders or addr.lower() in seen:
+            continue
+        seen.add(addr.lower())
+        # Its text: from the line before (the undisclosed target) onwards.
+        start = human.rfind("\n", 0, max(0, human.rfind("\n", 0, m.start()))) + 1
+        records.append(_Record(addr.lower(), context=human[start:]))
+    return records
 
 
 #: How deep a bounce of a bounce is read (the returned message being itself a report).
