@@ -624,3 +624,63 @@ def test_failure_list_rules(raw: bytes, expected: list[str]) -> None:
     report = parse_bounce(raw)
     assert report.kind is BounceKind.FAILURE
     assert [r.recipient for r in report.failures] == expected
+
+
+BULLET_SUMMARY = b"""\
+From: MAILER-DAEMON <mailer-daemon@mx.example.net>
+To: orders@shop.example
+Subject: Undeliverable: your order
+
+Delivery has failed to these recipients or distribution lists:
+
+\t* [ann@example.net]: 550 ann@example.net...User account is overquota
+
+Original message details:
+
+\t* From: orders@shop.example
+\t* To: team@example.org
+\t* Subject: your order
+"""
+
+EXAMPLES_AND_PLACEHOLDERS = b"""\
+From: MAILER-DAEMON@mx.example.edu
+To: orders@shop.example
+Subject: Returned mail - nameserver error report
+
+ --------Message not delivered to the following:
+
+ ann@example.edu    No matches to nameserver query
+
+ The usual causes are typographical errors. Query the directory with
+ ``finger NAME@directory.example.edu''. Try the most explicit form of the name,
+ e.g., if bob.fox@example.edu fails, try robert.j.fox@example.edu.
+ The standard form of email address here is lastnameNumber@example.edu.
+"""
+
+DIRECTORY_SUGGESTIONS = b"""\
+From: postmaster@example.gov (Automated response from the postmaster)
+To: orders@shop.example
+Subject: FAILED MAIL to "ann"
+
+The address to which your message was addressed, ann@example.gov, did not exactly
+match an address here.
+
+The following locator information may be of help in finding another means
+of contacting "ann":
+
+  Ann B. Other            +1 555-0100       ann.other@example.gov
+"""
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        pytest.param(BULLET_SUMMARY, ["ann@example.net"], id="bulleted-to-line-of-the-summary-is-not-a-recipient"),
+        pytest.param(EXAMPLES_AND_PLACEHOLDERS, ["ann@example.edu"], id="examples-and-templates-are-not-recipients"),
+        pytest.param(DIRECTORY_SUGGESTIONS, ["ann@example.gov"], id="directory-suggestions-are-not-recipients"),
+    ],
+)
+def test_explanatory_addresses_are_not_recipients(raw: bytes, expected: list[str]) -> None:
+    report = parse_bounce(raw)
+    assert report.kind is BounceKind.FAILURE
+    assert [r.recipient for r in report.failures] == expected

@@ -888,12 +888,40 @@ def _contact_context(text: str, pos: int) -> bool:
     return before.endswith(("contact", "mailto:"))
 
 
+#: Words that introduce an address as an example or an alternative to try, not as one that
+#: failed: "the standard form of address is ...", "e.g., ...", "try sending to ...".
+_EXAMPLE_WORDS = ("e.g.", "for example", "for instance", "such as", "standard form")
+#: An all-capitals local part is a template ("NAME@example.edu", "finger USER@host"): the
+#: notice explains a form, it names nobody.
+_PLACEHOLDER = re.compile(r"[A-Z]{3,12}@")
+
+
+def _is_example(text: str, pos: int) -> bool:
+    """True when the address at ``pos`` is a template or an example in the sentence before it."""
+    if _PLACEHOLDER.match(text, pos) and text[pos : text.find("@", pos)] in _PLACEHOLDER_WORDS:
+        return True
+    window = text[max(0, pos - 60) : pos].lower()
+    # Only the address's own sentence: after the last full stop that ends one ("e.g." does not).
+    for end in (". ", ".\n", "\n\n"):
+        cut = window.rfind(end)
+        while cut >= 3 and window[cut - 3 : cut + 1] in ("e.g.", "i.e."):
+            cut = window.rfind(end, 0, cut)
+        if cut >= 0 and window[max(0, cut - 3) : cut + 1] not in ("e.g.", "i.e."):
+            window = window[cut + len(end) :]
+    return any(w in f" {window}" for w in _EXAMPLE_WORDS)
+
+
+_PLACEHOLDER_WORDS = frozenset({"NAME", "USER", "USERNAME", "YOURNAME", "LOGIN", "ADDRESS", "EMAIL", "NICKNAME"})
+
+
 def _recipient_context(text: str, pos: int) -> bool:
     """False when the words just before the address show it is not a recipient."""
     before = text[max(0, pos - 24) : pos].lower().rstrip("<\"' ")
     before_full = text[max(0, pos - 24) : pos].lower()
     if before_full.endswith(("smtp=", "smtp:")):
         return True  # an address-type prefix (see _TYPE_PREFIX), not a URL parameter
+    if _is_example(text, pos):
+        return False
     if before.endswith(("://", "/")) or "=" in before_full[-2:]:
         return False
     # str.endswith takes a tuple: one C call each rather than a Python loop over the words.
@@ -934,6 +962,8 @@ def _text_records(
             if not _is_to_line(b) and a not in summary and not _is_diagnostic_line(b)
         }
         blocks = named or blocks
+    if len(blocks) > 1:
+        blocks = _before_suggestions(human, blocks)
     if len(blocks) == 1:
         # The only recipient: the explanation's words before its address (a notice that gives
         # the reason first and the address last) are about it too.
@@ -1028,7 +1058,24 @@ def _listed_alone(text: str, address: str) -> bool:
 def _is_to_line(block: str) -> bool:
     """True for a summary line of the returned message's addressees (``To:``, ``Cc:``, maybe
     quoted with ``>``): the list the message was sent to, not the failure list."""
-    return block.lstrip("> \t").lower().startswith(("to:", "cc:", "bcc:"))
+    return block.lstrip("> \t*-").lower().startswith(("to:", "cc:", "bcc:"))
+
+
+#: Headings of a directory lookup's suggestions that follow the failure ("the following
+#: locator information may be of help", "did you mean"): other people, not failures.
+_SUGGESTION_HEADINGS = ("may be of help", "another means of contacting", "did you mean",
+                        "possible matches", "similar addresses", "you may want to try")
+
+
+def _before_suggestions(human: str, blocks: dict[str, str]) -> dict[str, str]:
+    """``blocks`` without the addresses first named after a suggestions heading, when some
+    recipient is named before it."""
+    lowered = human.lower()
+    heading = min((p for p in (lowered.find(h) for h in _SUGGESTION_HEADINGS) if p >= 0), default=-1)
+    if heading < 0:
+        return blocks
+    kept = {a: b for a, b in blocks.items() if 0 <= lowered.find(a) < heading}
+    return kept or blocks
 
 
 def _first_named_on_summary_line(text: str) -> set[str]:
