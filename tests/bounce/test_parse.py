@@ -684,3 +684,48 @@ def test_explanatory_addresses_are_not_recipients(raw: bytes, expected: list[str
     report = parse_bounce(raw)
     assert report.kind is BounceKind.FAILURE
     assert [r.recipient for r in report.failures] == expected
+
+
+SIEVE_REJECT = b"""\
+From: Mail Delivery Subsystem <postmaster@mail.example.net>
+To: <orders@shop.example>
+Subject: Automatically rejected mail
+Auto-Submitted: auto-replied (rejected)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=disposition-notification; boundary="R"
+
+--R
+Content-Type: text/plain
+
+Your message to <ann@example.net> was automatically rejected:
+Quota exceeded
+--R
+Content-Type: message/disposition-notification
+
+Reporting-UA: mail; Example Mail Delivery Agent
+Final-Recipient: rfc822; ann@example.net
+Disposition: automatic-action/MDN-sent-automatically; {disposition}
+
+--R--
+"""
+
+
+def test_sieve_reject_is_a_failure_of_the_final_recipient() -> None:
+    # RFC 5429 §2.1.1: a Sieve "reject" answers with an MDN whose disposition is "deleted".
+    report = parse_bounce(SIEVE_REJECT.replace(b"{disposition}", b"deleted"))
+    assert report.kind is BounceKind.FAILURE
+    assert [(r.recipient, r.reason) for r in report.failures] == [("ann@example.net", "mailbox_full")]
+
+
+def test_read_receipt_is_not_a_refusal() -> None:
+    receipt = (
+        SIEVE_REJECT.replace(b"{disposition}", b"displayed")
+        .replace(b"automatic-action/MDN-sent-automatically", b"manual-action/MDN-sent-manually")
+        .replace(b"was automatically rejected:\nQuota exceeded", b"was displayed.")
+        .replace(b"Subject: Automatically rejected mail", b"Subject: Read: your order")
+        .replace(b"Auto-Submitted: auto-replied (rejected)\n", b"")
+        .replace(b"Mail Delivery Subsystem <postmaster@", b"Ann <ann@")
+    )
+    report = parse_bounce(receipt)
+    assert report.decoder != "rfc5429"
+    assert not report.failures

@@ -81,6 +81,7 @@ class _Parts:
 
     dsn: list[str] = dataclasses.field(default_factory=list)
     feedback: list[str] = dataclasses.field(default_factory=list)
+    refusals: list[str] = dataclasses.field(default_factory=list)
     text: list[str] = dataclasses.field(default_factory=list)
     returned: list[email.message.Message] = dataclasses.field(default_factory=list)
     returned_headers: list[str] = dataclasses.field(default_factory=list)
@@ -340,6 +341,8 @@ def _walk(msg: email.message.Message, parts: _Parts) -> None:
             parts.dsn.append(_block_text(part))
         elif ctype == "message/feedback-report":
             parts.feedback.append(_block_text(part))
+        elif ctype == "message/disposition-notification":
+            parts.refusals.append(_block_text(part))
         elif ctype in ("message/rfc822", "message/global"):
             payload = part.get_payload()
             if isinstance(payload, list) and payload and isinstance(payload[0], email.message.Message):
@@ -549,6 +552,13 @@ def _parse(msg: email.message.Message, source: str | None, depth: int = 0) -> Bo
 
     human = _human_text(parts)
 
+    # 2b. A Sieve "reject" (RFC 5429 §2.1.1): the refusal is an MDN (RFC 8098) whose
+    # disposition is automatic and "deleted"; its Final-Recipient is the mailbox that refused.
+    refused = _refusal_records(parts.refusals)
+    if refused:
+        _enrich_from_text(refused, human, senders)
+        return report(BounceKind.FAILURE, refused, "rfc5429")
+
     # 3. Amazon SES / SNS JSON notifications.
     if '"notificationType"' in human or '"eventType"' in human:
         ses = _ses_records(human)
@@ -748,6 +758,27 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
         for r in records:
             if r.remote_mta is None and reporting is None:
                 continue
+    for r in records:
+        if r.original and r.original.lower() == r.recipient.lower():
+            r.original = None
+    return records
+
+
+def _refusal_records(blocks: list[str]) -> list[_Record]:
+    """The Final-Recipient of each MDN that reports an automatic deletion (a Sieve reject).
+
+    Any other disposition (displayed, dispatched, processed) is a read receipt, not a failure.
+    """
+    records: list[_Record] = []
+    for block in blocks:
+        fields = dict(f for f in _fields(block) if f[0])
+        disposition = fields.get("disposition", "").lower()
+        mode, _, kind = disposition.partition(";")
+        if not mode.strip().startswith("automatic-action") or kind.strip().split("/")[0] != "deleted":
+            continue
+        addr = _first_address(_typed(fields.get("final-recipient", "")))
+        if addr is not None:
+            records.append(_Record(addr, original=_first_address(_typed(fields.get("original-recipient", "")))))
     for r in records:
         if r.original and r.original.lower() == r.recipient.lower():
             r.original = None
