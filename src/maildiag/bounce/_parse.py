@@ -466,14 +466,42 @@ def _value_addresses(value: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _headers_block_addresses(text: str, *names: str) -> set[str]:
-    """Addresses in ``Name:`` lines of a header block given as text."""
+def _headers_block_addresses(text: str, *names: str, keys: bool = False) -> set[str]:
+    """Addresses in ``Name:`` lines of a header block given as text (see ``_header_keys``)."""
     wanted = {n.lower() for n in names}
     found: set[str] = set()
     for name, value in _block_headers(text):
         if name in wanted:
-            found |= _value_addresses(value)
+            found |= _value_keys(value) if keys else _value_addresses(value)
     return found
+
+
+def _header_keys(msg: email.message.Message, *names: str) -> set[str]:
+    """The addresses of these headers as comparison keys, for sets that only *exclude*.
+
+    A sender is never reported, only compared with candidates (which are fully validated), so
+    an ASCII address needs no email-validator run: lower-cased, it is exactly the key
+    ``valid_address`` gives. Non-ASCII ones still go through it (IDNA, NFC).
+    """
+    found: set[str] = set()
+    for name in names:
+        for value in msg.get_all(name) or ():
+            found |= _value_keys(str(value))
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _value_keys(value: str) -> frozenset[str]:
+    if "@" not in value:
+        return frozenset()
+    if not value.isascii():
+        return _value_addresses(value)
+    found: set[str] = set()
+    for _, addr in getaddresses([value]):
+        key = addr.strip().strip("<>\"'(),;:[]").rstrip(".").lower()
+        if key.count("@") == 1:
+            found.add(key)
+    return frozenset(found)
 
 
 @functools.lru_cache(maxsize=16)
@@ -513,17 +541,17 @@ def _parse(msg: email.message.Message, source: str | None, depth: int = 0) -> Bo
         return BounceReport(kind, recipients, decoder, subject, message_id, findings, source)
 
     # Addresses that are the sender's, never a failed recipient.
-    senders = _header_addresses(msg, "To", "Return-Path", "Delivered-To", "Envelope-To")
+    senders = _header_keys(msg, "To", "Return-Path", "Delivered-To", "Envelope-To")
     # The returned message's author is the sender, unless the message was also addressed to
     # it (a message sent to oneself): then it may well be the recipient that failed.
     returned_senders: set[str] = set()
     returned_to: set[str] = set()
     for returned in parts.returned:
-        returned_senders |= _header_addresses(returned, "From", "Return-Path", "Sender", "Reply-To")
-        returned_to |= _header_addresses(returned, "To", "Cc")
+        returned_senders |= _header_keys(returned, "From", "Return-Path", "Sender", "Reply-To")
+        returned_to |= _header_keys(returned, "To", "Cc")
     for block in parts.returned_headers:
-        returned_senders |= _headers_block_addresses(block, "From", "Return-Path", "Sender", "Reply-To")
-        returned_to |= _headers_block_addresses(block, "To", "Cc")
+        returned_senders |= _headers_block_addresses(block, "From", "Return-Path", "Sender", "Reply-To", keys=True)
+        returned_to |= _headers_block_addresses(block, "To", "Cc", keys=True)
     senders |= returned_senders - returned_to
 
     # 1. ARF feedback reports (RFC 5965): complaints, not failures.
