@@ -13,7 +13,6 @@ only run queries; no rule is written twice, and tests drive the core with no net
 from __future__ import annotations
 
 import dataclasses
-import functools
 import ipaddress
 import re
 import secrets
@@ -32,7 +31,7 @@ from maildiag.model import (
     Verdict,
     sort_findings,
 )
-from maildiag.options import Options
+from maildiag.options import Options, cached_per_domain
 from maildiag.smtp import Probe, ProbeResult, Reply, address_allowed
 
 __all__ = ["Flow", "Probe", "ProbeResult", "Query", "classify", "decide", "diagnose_offline", "interpret", "plan"]
@@ -170,19 +169,9 @@ def _offline_part(address: str, options: Options) -> tuple[_Draft, str | None, s
     return draft, local, ascii_domain
 
 
+@cached_per_domain
 def _providers_by_domain(domain: str, options: Options) -> tuple[tuple[ProviderMatch, ...], tuple[Finding, ...]]:
-    """Providers and their findings from the domain alone (offline), cached per domain."""
-    try:
-        return _providers_by_domain_cached(domain, options.data_view())
-    except TypeError:  # Options holding unhashable extra_providers
-        matches = providers.identify(domain, (), options)
-        return matches, providers.findings(matches, options)
-
-
-@functools.lru_cache(maxsize=4096)
-def _providers_by_domain_cached(
-    domain: str, options: Options
-) -> tuple[tuple[ProviderMatch, ...], tuple[Finding, ...]]:
+    """Providers and their findings from the domain alone (offline)."""
     matches = providers.identify(domain, (), options)
     return matches, providers.findings(matches, options)
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from maildiag import catalog, providers
 from maildiag.model import Finding
-from maildiag.options import Options
+from maildiag.options import Options, cached_per_domain
 
 __all__ = ["check", "data_versions", "is_disposable", "is_free_webmail", "role_of"]
 
@@ -169,23 +169,14 @@ def _rule(entries: tuple[str, ...], local: str, domain: str) -> str | None:
     return None
 
 
+@cached_per_domain
 def _domain_facts(domain: str, options: Options) -> tuple[str | None, bool]:
     """(the disposable-list entry that covers ``domain``, whether it is free webmail)."""
-    try:
-        return _domain_facts_cached(domain, options.data_view())
-    except TypeError:  # Options holding unhashable extra_providers
-        listed = is_disposable(domain, options)
-        return listed, _free_webmail(domain, listed, options)
-
-
-@functools.lru_cache(maxsize=4096)
-def _domain_facts_cached(domain: str, options: Options) -> tuple[str | None, bool]:
-    # Sign-up traffic is dominated by a few hundred domains: the PSL walk is done once each.
     listed = is_disposable(domain, options)
     return listed, _free_webmail(domain, listed, options)
 
 
-@functools.lru_cache(maxsize=4096)
+@cached_per_domain
 def _domain_findings(domain: str, options: Options) -> tuple[Finding, ...]:
     return _check("\x00", domain, options)  # a local part that is no role name
 
@@ -199,10 +190,7 @@ def check(local: str, domain: str, options: Options) -> tuple[Finding, ...]:
     if not options.allow and not options.deny and role_of(local) is None:
         # The common case (a person's address, no shop lists): the findings depend on the
         # domain alone, and are shared by every address at it.
-        try:
-            return _domain_findings(domain, options.data_view())
-        except TypeError:  # Options holding unhashable extra_providers
-            pass
+        return _domain_findings(domain, options)
     return _check(local, domain, options)
 
 

@@ -7,11 +7,14 @@ to :func:`maildiag.diagnose`; ``options.replace(deadline=1.0)`` derives a new va
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-__all__ = ["DEFAULT_DEADLINE", "Options"]
+__all__ = ["DEFAULT_DEADLINE", "Options", "cached_per_domain"]
+
+_T = TypeVar("_T")
 
 #: The default overall deadline, in seconds, for the DNS part of a diagnosis. A checkout
 #: page waits for this at most; sync and async honour it alike.
@@ -155,3 +158,23 @@ class Options:
     def replace(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied."""
         return dataclasses.replace(self, **changes)
+
+
+def cached_per_domain(fn: Callable[[str, Options], _T]) -> Callable[[str, Options], _T]:
+    """Cache ``fn(domain, options)`` per domain and :meth:`Options.data_view`.
+
+    Sign-up traffic is dominated by a few hundred domains, so work that depends on the domain
+    alone is done once each. Keying on the data view means a resolver made per request neither
+    defeats the cache nor stays alive in it. Options that cannot be hashed (``extra_providers``
+    given as dicts) are served uncached.
+    """
+    cached = functools.lru_cache(maxsize=4096)(fn)
+
+    @functools.wraps(fn)
+    def wrapper(domain: str, options: Options) -> _T:
+        try:
+            return cached(domain, options.data_view())
+        except TypeError:  # Options holding unhashable extra_providers
+            return fn(domain, options)
+
+    return wrapper
