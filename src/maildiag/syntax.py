@@ -3,8 +3,9 @@
 The syntax step runs in two stages:
 
 1. **Fast path.** One call of :func:`email_validator.validate_email` (no DNS: DNS is
-   maildiag's own job). Almost every address a customer types is valid, and for those the
-   step costs that call plus a few string tests.
+   maildiag's own job; each domain is validated once, see :mod:`maildiag._validate`).
+   Almost every address a customer types is valid, and for those the step costs that call
+   plus a few string tests.
 2. **Repair pipeline**, only when the fast path fails (or passes an address with
    full-width letters before the ``@``, which an input method left on). An ordered tuple of
    small steps (:data:`REPAIR_STEPS`) each fixes one kind of slip: surrounding spaces, a
@@ -33,6 +34,7 @@ from types import MappingProxyType
 import email_validator
 
 from maildiag import catalog
+from maildiag._validate import validate as _validate_email
 from maildiag.model import Finding
 from maildiag.options import Options
 
@@ -198,16 +200,10 @@ def _validate(text: str, options: Options) -> email_validator.ValidatedEmail:
 
     Quoted local parts are accepted (RFC 5321 §4.1.2 allows them) and flagged; IP
     literals and display names are refused here (a display name is repaired instead).
+    Each domain is validated once (:mod:`maildiag._validate`); the answer is
+    email-validator's either way.
     """
-    return email_validator.validate_email(
-        text,
-        check_deliverability=False,
-        allow_smtputf8=options.allow_smtputf8,
-        allow_quoted_local=True,
-        allow_domain_literal=False,
-        allow_display_name=False,
-        globally_deliverable=True,
-    )
+    return _validate_email(text, options.allow_smtputf8)
 
 
 def _is_valid(text: str, options: Options) -> bool:

@@ -1,0 +1,114 @@
+"""email-validator's syntax check, with each domain validated once.
+
+Two thirds of :func:`email_validator.validate_email`'s time is the domain: IDNA (UTS #46)
+mapping and label checks. Sign-up traffic is dominated by a few hundred domains, so this
+module runs email-validator's own building blocks (``email_validator.syntax``) in the same
+order as ``validate_email`` and caches the domain's result, bounded. Only plain addresses
+take this path: an ASCII, unquoted local part without a display name and a domain name
+(not a bracketed IP literal). Everything else, and any surprise from the building blocks
+(a newer email-validator that renamed or changed them), goes through ``validate_email``
+itself, so the outcome is always email-validator's.
+
+``tests/test_validate.py`` holds the two paths to the same answers, message for message,
+on every syntax case in the suite and on generated text. See docs/design.md ("Validating
+each domain once") for why this is not a reimplementation of email-validator.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import email_validator
+
+__all__ = ["validate"]
+
+#: Distinct domains whose validation is kept. Each entry is a few hundred bytes.
+DOMAIN_CACHE_SIZE = 4096
+
+_Fast = Callable[[str, bool], email_validator.ValidatedEmail]
+
+
+def _slow(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
+    return email_validator.validate_email(
+        text,
+        check_deliverability=False,
+        allow_smtputf8=allow_smtputf8,
+        allow_quoted_local=True,
+        allow_domain_literal=False,
+        allow_display_name=False,
+        globally_deliverable=True,
+    )
+
+
+def _build_fast() -> _Fast | None:
+    """The per-domain path, or ``None`` when this email-validator lacks its building blocks."""
+    try:
+        from email_validator import syntax as ev
+        from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+
+        split_email: Callable[[str], tuple[str | None, str, str, bool, str]] = ev.split_email
+        local_part: Callable[..., Any] = ev.validate_email_local_part
+        domain_name: Callable[..., Any] = ev.validate_email_domain_name
+        check_length: Callable[[email_validator.ValidatedEmail], None] = ev.validate_email_length
+    except (ImportError, AttributeError):  # pragma: no cover - older or newer email-validator
+        return None
+
+    @functools.lru_cache(maxsize=DOMAIN_CACHE_SIZE)
+    def domain_info(domain: str) -> tuple[str, str]:
+        # Raises EmailSyntaxError for a bad domain; lru_cache keeps no failures, so a bad
+        # domain is judged afresh each time (rare, and no exception object is reused).
+        info = domain_name(domain, test_environment=False, globally_deliverable=True)
+        return info["domain"], info["ascii_domain"]
+
+    def fast(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
+        display_name, original_local, local, quoted, domain = split_email(text)
+        if display_name is not None or quoted or not local.isascii() or domain.startswith("["):
+            # Display names, quoted local parts, Unicode local parts (NFC normalization
+            # and SMTPUTF8) and IP literals: email-validator's own path.
+            return _slow(text, allow_smtputf8)
+        # The order of checks is validate_email's, so the first error reported is the same:
+        # local part, then the domain, then the lengths (RFC 5321 §4.5.3.1).
+        info = local_part(local, allow_smtputf8=allow_smtputf8, allow_empty_local=False,
+                          quoted_local_part=False, strict=False)
+        if not domain:
+            return _slow(text, allow_smtputf8)  # "There must be something after the @-sign."
+        ret = email_validator.ValidatedEmail()
+        ret.original = original_local + "@" + domain
+        ret.display_name = None
+        ret.smtputf8 = info["smtputf8"]
+        ret.local_part = info["local_part"]
+        ret.ascii_local_part = info["ascii_local_part"]
+        if ret.ascii_local_part.lower() in CASE_INSENSITIVE_MAILBOX_NAMES:
+            # RFC 2142 mailbox names (postmaster, abuse...) are case-insensitive.
+            ret.local_part = ret.ascii_local_part = ret.ascii_local_part.lower()
+        ret.domain, ret.ascii_domain = domain_info(domain)
+        ret.normalized = ret.local_part + "@" + ret.domain
+        ret.ascii_email = ret.ascii_local_part + "@" + ret.ascii_domain
+        check_length(ret)
+        return ret
+
+    return fast
+
+
+_fast = _build_fast()
+
+
+def validate(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
+    """``validate_email(text, check_deliverability=False, ...)`` with maildiag's settings.
+
+    Quoted local parts are accepted (RFC 5321 §4.1.2 allows them; maildiag flags them),
+    IP literals and display names are refused (a display name is repaired instead).
+
+    Raises:
+        email_validator.EmailNotValidError: as ``validate_email`` would, same message.
+    """
+    if _fast is None:  # pragma: no cover - email-validator without its building blocks
+        return _slow(text, allow_smtputf8)
+    try:
+        return _fast(text, allow_smtputf8)
+    except email_validator.EmailNotValidError:
+        raise
+    except Exception:  # the building blocks changed shape: trust the public function
+        return _slow(text, allow_smtputf8)
