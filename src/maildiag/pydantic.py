@@ -1,0 +1,209 @@
+"""maildiag for pydantic (and FastAPI): an email field that says "Did you mean jane@gmail.com?".
+
+``EmailStr`` checks syntax only. :data:`DiagEmail` also catches typos (``jane@gmial.com``),
+repairable input (``jane@gmail,com``, ``mailto:...``) and, when the shop asks, disposable and
+role addresses, with stable error types a frontend can act on::
+
+    from pydantic import BaseModel
+    from maildiag.pydantic import DiagEmail
+
+    class Signup(BaseModel):
+        email: DiagEmail
+
+    Signup(email="jane@gmial.com")
+    # ValidationError: [{'type': 'email_typo', 'msg': 'Did you mean jane@gmail.com?',
+    #                    'ctx': {'code': 'domain.typo', 'suggestion': 'jane@gmail.com'}, ...}]
+
+Validation is **offline** (syntax, typos, the data files): pydantic validators are
+synchronous and run inside request handling, so no DNS is done here. Run the DNS check in
+your endpoint with ``await maildiag.adiagnose(addr, deadline=1.5)`` (docs/integrations.md).
+
+Error types (``ctx`` always holds maildiag's finding ``code``, and ``suggestion`` when
+maildiag has one):
+
+=====================  ===============================================================
+``email_typo``         a suggestion exists (a typo, or input maildiag can repair)
+``email_syntax``       not an email address
+``email_denied``       on the shop's ``deny`` list
+``email_disposable``   a disposable inbox, and the shop set ``refuse_disposable``
+``email_role``         a role account (``sales@``), and the shop set ``refuse_role``
+=====================  ===============================================================
+
+Install with ``pip install 'maildiag[pydantic]'``.
+"""
+
+from __future__ import annotations
+
+try:
+    import pydantic
+    from pydantic_core import PydanticCustomError, core_schema
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        "maildiag.pydantic needs pydantic 2: pip install 'maildiag[pydantic]'"
+    ) from exc
+
+if not pydantic.VERSION.startswith("2."):  # pragma: no cover - pydantic 1 has no core schemas
+    raise ImportError(
+        f"maildiag.pydantic needs pydantic 2, not {pydantic.VERSION}: pip install 'maildiag[pydantic]'"
+    )
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+
+from maildiag._forms import Refusal, build_options, judge
+from maildiag.options import Options
+
+__all__ = [
+    "ACCEPT_AS_TYPED_CONTEXT_KEY",
+    "ERROR_TYPES",
+    "LOCALE_CONTEXT_KEY",
+    "DiagEmail",
+    "MaildiagEmail",
+    "diag_email",
+]
+
+#: ``model_validate(..., context={LOCALE_CONTEXT_KEY: "he"})`` picks the messages' locale.
+LOCALE_CONTEXT_KEY = "maildiag_locale"
+#: ``model_validate(..., context={ACCEPT_AS_TYPED_CONTEXT_KEY: True})``: the customer kept
+#: the address after seeing the suggestion.
+ACCEPT_AS_TYPED_CONTEXT_KEY = "maildiag_accept_as_typed"
+
+#: The pydantic error ``type`` of each refusal kind. These strings are API.
+ERROR_TYPES: Mapping[str, str] = {
+    "typo": "email_typo",
+    "syntax": "email_syntax",
+    "denied": "email_denied",
+    "disposable": "email_disposable",
+    "role": "email_role",
+    "undeliverable": "email_undeliverable",
+}
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MaildiagEmail:
+    """``Annotated`` metadata that makes a ``str`` field a maildiag-checked email address.
+
+    ``Annotated[str, MaildiagEmail(refuse_disposable=True)]`` is the spelling type checkers
+    understand; :func:`diag_email` builds the same type with less typing.
+
+    Attributes:
+        locale: the messages' locale when the validation context names none (``en``, ``he``;
+            a tag such as ``he-IL`` uses its base language; unknown locales fall back to English).
+        extra_domains: the shop's own known-good domains: typo targets, never "corrected".
+        allow: domains or addresses the shop trusts (no disposable, role or deny refusal).
+        deny: domains or addresses the shop refuses (error type ``email_denied``).
+        refuse_disposable: refuse disposable inboxes (``email_disposable``); accepted otherwise.
+        refuse_role: refuse role accounts such as ``sales@`` (``email_role``); accepted otherwise.
+        accept_as_typed_field: the name of a boolean field of the same model, declared
+            *before* this one, that is true when the customer kept the address after seeing
+            the suggestion (pydantic shows a validator only the fields validated before it).
+        options: a base :class:`maildiag.Options` for everything else (``extra_providers``,
+            ``allow_smtputf8``...). ``offline`` is always forced on.
+    """
+
+    locale: str = "en"
+    extra_domains: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    refuse_disposable: bool = False
+    refuse_role: bool = False
+    accept_as_typed_field: str | None = None
+    options: Options | None = None
+    _options: Options = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("extra_domains", "allow", "deny"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                raise TypeError(f"{name} must be a sequence of strings, not a single string")
+            object.__setattr__(self, name, tuple(value))
+        # Built once per field type, not per validation: checkout validates this thousands
+        # of times. Invalid settings fail here, when the model class is defined.
+        opts = build_options(
+            self.options, offline=True, extra_domains=self.extra_domains, allow=self.allow, deny=self.deny
+        )
+        object.__setattr__(self, "_options", opts)
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.with_info_after_validator_function(
+            self._validate,
+            core_schema.str_schema(),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # What EmailStr publishes: clients (OpenAPI generators, browsers) know "email".
+        return {"type": "string", "format": "email"}
+
+    def _validate(self, value: str, info: core_schema.ValidationInfo) -> str:
+        context = info.context if isinstance(info.context, Mapping) else {}
+        # Surrounding white space is dropped silently, as EmailStr and Django's form fields do;
+        # hidden characters inside are maildiag's business (a repair to confirm).
+        outcome = judge(
+            value.strip(),
+            self._options,
+            refuse_disposable=self.refuse_disposable,
+            refuse_role=self.refuse_role,
+            accept_as_typed=self._accept_as_typed(context, info.data),
+        )
+        if isinstance(outcome, Refusal):
+            locale = str(context.get(LOCALE_CONTEXT_KEY) or self.locale)
+            raise _error(outcome, locale)
+        return outcome
+
+    def _accept_as_typed(self, context: Mapping[str, Any], data: Any) -> bool:
+        if context.get(ACCEPT_AS_TYPED_CONTEXT_KEY):
+            return True
+        if self.accept_as_typed_field is None or not isinstance(data, Mapping):
+            return False
+        return data.get(self.accept_as_typed_field) is True
+
+
+def _error(refusal: Refusal, locale: str) -> PydanticCustomError:
+    ctx: dict[str, Any] = {"code": refusal.code}
+    if refusal.suggestion is not None:
+        ctx["suggestion"] = refusal.suggestion
+    # pydantic replaces "{code}" and "{suggestion}" in the template with ctx values and has
+    # no escape; only an address that itself contains such a brace pair is affected.
+    return PydanticCustomError(ERROR_TYPES[refusal.kind], refusal.message(locale), ctx)
+
+
+def diag_email(
+    *,
+    locale: str = "en",
+    extra_domains: Iterable[str] = (),
+    allow: Iterable[str] = (),
+    deny: Iterable[str] = (),
+    refuse_disposable: bool = False,
+    refuse_role: bool = False,
+    accept_as_typed_field: str | None = None,
+    options: Options | None = None,
+) -> Any:
+    """A ``str`` field type checked by maildiag with these settings (see :class:`MaildiagEmail`).
+
+    ``email: diag_email(refuse_disposable=True)`` works at run time; type checkers do not
+    evaluate calls in annotations, so with mypy write
+    ``Annotated[str, MaildiagEmail(refuse_disposable=True)]`` instead (the same type).
+    """
+    return Annotated[
+        str,
+        MaildiagEmail(
+            locale=locale,
+            extra_domains=tuple(extra_domains),
+            allow=tuple(allow),
+            deny=tuple(deny),
+            refuse_disposable=refuse_disposable,
+            refuse_role=refuse_role,
+            accept_as_typed_field=accept_as_typed_field,
+            options=options,
+        ),
+    ]
+
+
+#: An email address checked offline by maildiag with the default settings: typos and
+#: repairable input are refused with a suggestion; disposable and role addresses accepted.
+DiagEmail = Annotated[str, MaildiagEmail()]
