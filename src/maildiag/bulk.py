@@ -1,0 +1,573 @@
+"""Bulk diagnosis: many addresses, concurrently, in input order, in constant memory.
+
+:func:`adiagnose_many` (asyncio) and :func:`diagnose_many` (blocking) diagnose a stream of
+addresses (a customer table, a list of bounced addresses) with at most ``concurrency``
+diagnoses waiting on DNS at once. Results come back **in input order**, one per row,
+never dropped or duplicated, and the input is read at most ``lookahead`` rows ahead of
+what the caller has taken, so an unbounded iterator (a database cursor, ``sys.stdin``)
+is never held in memory.
+
+Both run the same core (:func:`maildiag._core.plan`) through the same async shell
+(:func:`maildiag._shells.run_async`) as :func:`maildiag.adiagnose`; nothing here knows an
+email rule. What bulk adds is scheduling, and one thing only a batch can do: identical DNS
+queries of a run are made once (:class:`_SharedLookups`), so 10,000 gmail.com addresses ask
+for gmail.com's MX a handful of times, not 10,000.
+
+See docs/bulk.md for sizing, sharding across processes, and why SMTP probing in bulk is
+refused unless asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import itertools
+import threading
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Iterable, Iterator
+from typing import Any
+
+from maildiag import catalog
+from maildiag._core import _Draft, decide, diagnose_offline, plan
+from maildiag._shells import _as_async, _lookup_async, run_async
+from maildiag.api import _options
+from maildiag.model import Diagnosis, DnsAnswer, DnsStatus
+from maildiag.options import Options
+
+__all__ = ["DEFAULT_CONCURRENCY", "adiagnose_many", "diagnose_many"]
+
+#: Diagnoses in flight at once by default. Each waits on a few UDP queries, so this is a
+#: bound on sockets and on the load put on the resolver, not on CPU.
+DEFAULT_CONCURRENCY = 32
+
+#: Rows read ahead, per row in flight, by default. More than one, so that a slow address
+#: at the head of the line (a domain whose DNS times out) does not stop the rows behind it
+#: from being diagnosed while its result waits to be handed back in order.
+LOOKAHEAD_FACTOR = 4
+
+#: Definitive answers (OK, NXDOMAIN, NODATA) are remembered within one run, this many at
+#: most and for this long at most. A run's own memory, dropped with it: a resolver given
+#: without a cache (or a test fake) still asks each question about once, while a run that
+#: lasts hours does not outlive DNS time-to-live values by much (most MX TTLs are 300 s to
+#: a day).
+SHARED_ANSWERS = 4096
+SHARED_ANSWER_SECONDS = 300.0
+
+#: Only these are remembered: a failure (timeout, SERVFAIL) says something about one moment
+#: of the network, and each later address deserves its own attempt within its own deadline.
+_DEFINITIVE = frozenset({DnsStatus.OK, DnsStatus.NXDOMAIN, DnsStatus.NODATA})
+
+
+# -- identical queries of a run are made once -----------------------------------------
+
+
+class _SharedLookups:
+    """A run-scoped resolver wrapper: single-flight for queries in flight, a small memory after.
+
+    It speaks :class:`maildiag._shells.AsyncLookup`, so :func:`run_async` drives it like any
+    resolver. Each query still goes through :func:`maildiag._shells._lookup_async`, so the
+    wrapped resolver may be anything the shells accept (dnspython sync or async, a fake).
+
+    A waiter shares the first asker's answer, but never its deadline: if the shared query
+    timed out at the first asker's deadline while this waiter has time left, the waiter asks
+    again (its own ``asyncio.timeout`` in the shell still bounds it).
+    """
+
+    def __init__(self, resolver: Any) -> None:
+        self._resolver = resolver
+        self._flights: dict[tuple[str, str], tuple[asyncio.Task[DnsAnswer], float]] = {}
+        self._answers: collections.OrderedDict[tuple[str, str], tuple[DnsAnswer, float]] = (
+            collections.OrderedDict()
+        )
+
+    async def alookup(self, name: str, rdtype: str, timeout: float) -> DnsAnswer:
+        """Answer one query within ``timeout`` seconds, sharing identical queries of the run."""
+        key = (name, rdtype)
+        now = time.monotonic()
+        stop_at = now + timeout
+        remembered = self._answers.get(key)
+        if remembered is not None:
+            answer, expires = remembered
+            if now < expires:
+                self._answers.move_to_end(key)
+                return answer
+            del self._answers[key]
+        while True:
+            flight = self._flights.get(key)
+            if flight is None:
+                task = asyncio.ensure_future(self._ask(key, stop_at - time.monotonic()))
+                flight = (task, stop_at)
+                self._flights[key] = flight
+            task, flight_stop = flight
+            # shield: this waiter's deadline cancels its wait, not the query others share.
+            answer = await asyncio.shield(task)
+            if (
+                answer.status is DnsStatus.TIMEOUT
+                and flight_stop < stop_at
+                and time.monotonic() < stop_at
+            ):
+                continue  # the first asker ran out of time, not us: ask again
+            return answer
+
+    async def close(self) -> None:
+        """Cancel the queries still in flight (the run was left early)."""
+        tasks = [task for task, _ in self._flights.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _ask(self, key: tuple[str, str], timeout: float) -> DnsAnswer:
+        from maildiag._core import Query
+
+        try:
+            answer = await _lookup_async(self._resolver, Query(*key), timeout)
+        finally:
+            self._flights.pop(key, None)
+        if answer.status in _DEFINITIVE:
+            self._answers[key] = (answer, time.monotonic() + SHARED_ANSWER_SECONDS)
+            if len(self._answers) > SHARED_ANSWERS:
+                self._answers.popitem(last=False)
+        return answer
+
+
+# -- reading the input ahead, boundedly -----------------------------------------------
+
+
+class _Rows:
+    """Rows read from the input but not yet handed back, at most ``limit`` of them.
+
+    The window calls :meth:`take` for what has arrived, :meth:`wait` when nothing has, and
+    :meth:`release` once per result handed back (making room for one more row).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._buffer: collections.deque[object] = collections.deque()
+        self.finished = False
+        self.error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def take(self) -> list[object]:
+        rows = list(self._buffer)
+        self._buffer.clear()
+        return rows
+
+    def wait(self) -> asyncio.Future[None]:
+        """A future done when a row or the end has arrived."""
+        if self._waiter is None or self._waiter.done():
+            self._waiter = asyncio.get_running_loop().create_future()
+            if self._buffer or self.finished:
+                self._waiter.set_result(None)
+        return self._waiter
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class _CollectionRows(_Rows):
+    """A list, tuple or other collection: iterating it cannot block, so it is read inline."""
+
+    def __init__(self, rows: Iterable[object], limit: int) -> None:
+        super().__init__(limit)
+        self._rows = iter(rows)
+        self._room = limit
+        self._fill()
+
+    def _fill(self) -> None:
+        while self._room and not self.finished:
+            try:
+                row = next(self._rows)
+            except StopIteration:
+                self.finished = True
+            except Exception as error:  # the caller's iterator failed: reported in its place
+                self.finished, self.error = True, error
+            else:
+                self._room -= 1
+                self._buffer.append(row)
+
+    def release(self) -> None:
+        self._room += 1
+        self._fill()
+
+    def close(self) -> None:
+        self.finished = True
+
+
+class _ThreadRows(_Rows):
+    """Any other iterable (a generator, a file, a cursor) is read on a thread of its own.
+
+    Its ``next()`` may block (a pipe waiting for its writer, a cursor fetching a page):
+    on the event loop that would freeze the queries in flight, and their deadlines would
+    expire while the answers sat unread in the socket buffers.
+    """
+
+    def __init__(self, rows: Iterable[object], limit: int, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(limit)
+        self._loop = loop
+        self._room = threading.Semaphore(limit)
+        self._lock = threading.Lock()
+        self._stop = False
+        # A daemon: a reader blocked on an interactive stdin must not keep the process alive.
+        self._thread = threading.Thread(
+            target=self._read, args=(iter(rows),), name="maildiag-bulk-reader", daemon=True
+        )
+        self._thread.start()
+
+    def _read(self, rows: Iterator[object]) -> None:
+        while True:
+            self._room.acquire()
+            if self._stop:
+                return
+            try:
+                row = next(rows)
+            except StopIteration:
+                self._arrive(None, end=True)
+                return
+            except BaseException as error:  # the caller's iterator failed: reported in its place
+                self._arrive(None, end=True, error=error)
+                return
+            if not self._arrive(row):
+                return
+
+    def _arrive(self, row: object, *, end: bool = False, error: BaseException | None = None) -> bool:
+        with self._lock:
+            if self._stop:
+                return False
+            if end:
+                self.finished, self.error = True, error
+            else:
+                self._buffer.append(row)
+        try:
+            self._loop.call_soon_threadsafe(self._wake)
+        except RuntimeError:  # the loop is closed: the run was abandoned
+            return False
+        return True
+
+    def take(self) -> list[object]:
+        with self._lock:
+            return super().take()
+
+    def wait(self) -> asyncio.Future[None]:
+        with self._lock:
+            return super().wait()
+
+    def release(self) -> None:
+        self._room.release()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop = True
+        self._room.release()  # a reader waiting for room wakes, sees the stop and ends
+
+
+class _AsyncRows(_Rows):
+    """An async iterable, read by a task of the run."""
+
+    def __init__(self, rows: AsyncIterable[object], limit: int) -> None:
+        super().__init__(limit)
+        self._room = asyncio.Semaphore(limit)
+        self._task = asyncio.ensure_future(self._read(rows))
+
+    async def _read(self, rows: AsyncIterable[object]) -> None:
+        iterator = aiter(rows)
+        while True:
+            await self._room.acquire()
+            try:
+                row = await anext(iterator)
+            except StopAsyncIteration:
+                self.finished = True
+            except Exception as error:  # the caller's iterator failed: reported in its place
+                self.finished, self.error = True, error
+            else:
+                self._buffer.append(row)
+            self._wake()
+            if self.finished:
+                return
+
+    def release(self) -> None:
+        self._room.release()
+
+    def close(self) -> None:
+        self._task.cancel()
+
+
+# -- the ordered window ---------------------------------------------------------------
+
+
+class _Window:
+    """Starts a diagnosis per row as rows arrive; hands results back in input order."""
+
+    def __init__(
+        self,
+        rows: _Rows,
+        start: Callable[[object], Diagnosis | asyncio.Task[Diagnosis]],
+        lookups: _SharedLookups | None,
+    ) -> None:
+        self._rows = rows
+        self._start = start
+        self._lookups = lookups
+        self._pending: collections.deque[Diagnosis | asyncio.Task[Diagnosis]] = collections.deque()
+
+    def head_ready(self) -> bool:
+        """True when the next result can be handed back without waiting."""
+        if not self._pending:
+            return False
+        head = self._pending[0]
+        return isinstance(head, Diagnosis) or head.done()
+
+    async def next(self) -> Diagnosis:
+        """The next result in input order; raises ``StopAsyncIteration`` at the end."""
+        while True:
+            for row in self._rows.take():
+                self._pending.append(self._start(row))
+            if self.head_ready():
+                head = self._pending.popleft()
+                self._rows.release()
+                return head if isinstance(head, Diagnosis) else head.result()
+            if not self._pending and self._rows.finished:
+                error, self._rows.error = self._rows.error, None
+                if error is not None:
+                    raise error
+                raise StopAsyncIteration
+            waits: list[asyncio.Future[Any]] = [self._rows.wait()]
+            if self._pending:
+                head = self._pending[0]
+                assert not isinstance(head, Diagnosis)  # head_ready() said it is not done
+                waits.append(head)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+
+    async def close(self) -> None:
+        """Stop reading and cancel the diagnoses still running."""
+        self._rows.close()
+        tasks = [t for t in self._pending if not isinstance(t, Diagnosis)]
+        self._pending.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._lookups is not None:
+            await self._lookups.close()
+
+
+# -- the entry points -----------------------------------------------------------------
+
+
+def _not_text(row: object) -> Diagnosis:
+    """The diagnosis of a row that is not a string: there is no address to check.
+
+    :func:`maildiag.diagnose` raises ``TypeError`` for it; in bulk one NULL in a column
+    must not end the run, so the row gets its own diagnosis, in its place.
+    """
+    shown = repr(row)
+    evidence = [f"row of type {type(row).__name__}: {shown[:80]}{'...' if len(shown) > 80 else ''}"]
+    draft = _Draft("", findings=[catalog.make("input.not_text", {"type": type(row).__name__}, evidence)])
+    return decide(draft, _options(None, {}))
+
+
+def _check_settings(opts: Options, concurrency: int, lookahead: int | None, allow_smtp_probe: bool) -> int:
+    """Validate the bulk settings; returns the look-ahead to use."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
+    if lookahead is None:
+        lookahead = LOOKAHEAD_FACTOR * concurrency
+    if isinstance(lookahead, bool) or not isinstance(lookahead, int) or lookahead < concurrency:
+        raise ValueError(f"lookahead must be an integer of at least concurrency ({concurrency}), not {lookahead!r}")
+    if opts.smtp_probe and not allow_smtp_probe:
+        # Hundreds of RCPT probes a minute from one IP is what spammers' list cleaning looks
+        # like: mailbox providers throttle, greylist and then blocklist the prober's address.
+        raise ValueError(
+            "SMTP probing in bulk is refused by default: providers rate-limit and blocklist "
+            "probing IPs (see docs/bulk.md). Pass allow_smtp_probe=True, ideally with a low "
+            "concurrency, if you own the consequences."
+        )
+    return lookahead
+
+
+def _rows_for(addresses: Iterable[object] | AsyncIterable[object], limit: int) -> _Rows:
+    if isinstance(addresses, AsyncIterable):
+        return _AsyncRows(addresses, limit)
+    if isinstance(addresses, Collection) and not isinstance(addresses, Iterator):
+        return _CollectionRows(addresses, limit)
+    return _ThreadRows(addresses, limit, asyncio.get_running_loop())
+
+
+def _open_window(
+    addresses: Iterable[object] | AsyncIterable[object], opts: Options, concurrency: int, lookahead: int
+) -> _Window:
+    """A window for one run: its own single-flight resolver and its own concurrency bound.
+
+    Must be called on the event loop that will run it.
+    """
+    gate = asyncio.Semaphore(concurrency)
+    resolver = None if opts.offline else _SharedLookups(_as_async(opts.resolver))
+
+    async def diagnose_one(address: str) -> Diagnosis:
+        async with gate:
+            # The deadline starts here, when the diagnosis starts, not when its row was read.
+            return await run_async(plan(address, opts), resolver, opts.deadline)
+
+    def start(row: object) -> Diagnosis | asyncio.Task[Diagnosis]:
+        if not isinstance(row, str):
+            return _not_text(row)
+        if opts.offline:
+            return diagnose_offline(row, opts)
+        return asyncio.ensure_future(diagnose_one(row))
+
+    return _Window(_rows_for(addresses, lookahead), start, resolver)
+
+
+def adiagnose_many(
+    addresses: Iterable[str] | AsyncIterable[str],
+    /,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    lookahead: int | None = None,
+    options: Options | None = None,
+    allow_smtp_probe: bool = False,
+    **overrides: Any,
+) -> AsyncIterator[Diagnosis]:
+    """Diagnose many addresses concurrently; results come in input order, one per row.
+
+    Use it as ``async for d in adiagnose_many(rows): ...``. Settings are checked when it is
+    called, before any row is read; rows are read as results are taken.
+
+    Args:
+        addresses: an iterable or async iterable of addresses (a list, a generator, a
+            database cursor, lines of a file). Read at most ``lookahead`` rows ahead of the
+            results taken; a blocking iterable is read on a thread of its own, never on the
+            event loop. A row that is not a ``str`` (``None`` from a NULL column, ``bytes``)
+            gets a diagnosis with the finding ``input.not_text`` in its place.
+        concurrency: diagnoses waiting on DNS at once, at most.
+        lookahead: rows read ahead of the results taken, at most (default
+            ``4 * concurrency``; at least ``concurrency``). Bounds memory.
+        options: an :class:`Options` value; keyword ``overrides`` are applied on top of it,
+            as for :func:`maildiag.diagnose`. Each address keeps the whole ``deadline``,
+            counted from when its diagnosis starts.
+        allow_smtp_probe: SMTP probing in bulk is refused unless this is true (see
+            docs/bulk.md: providers blocklist probing IPs).
+
+    Returns:
+        An async iterator of :class:`Diagnosis`, one per row, in input order. Leaving the
+        loop early stops reading and cancels the diagnoses in flight (use
+        ``contextlib.aclosing`` to have that happen at once rather than at garbage
+        collection).
+
+    Raises:
+        ValueError: an invalid setting, or ``smtp_probe=True`` without ``allow_smtp_probe``.
+        TypeError: ``addresses`` is a single string.
+        Exception: whatever the input iterator raises, after the results of the rows it
+            gave before.
+
+    .. versionadded:: 0.2.0
+    """
+    opts = _options(options, overrides)
+    limit = _check_settings(opts, concurrency, lookahead, allow_smtp_probe)
+    if isinstance(addresses, str | bytes):
+        # A str is iterable: diagnosing each of its characters is never what was meant.
+        raise TypeError("addresses must be an iterable of addresses, not a single address")
+    return _arun(addresses, opts, concurrency, limit)
+
+
+async def _arun(
+    addresses: Iterable[object] | AsyncIterable[object], opts: Options, concurrency: int, lookahead: int
+) -> AsyncIterator[Diagnosis]:
+    window = _open_window(addresses, opts, concurrency, lookahead)
+    try:
+        for count in itertools.count(1):
+            try:
+                result = await window.next()
+            except StopAsyncIteration:
+                return
+            if not count % _CHUNK:
+                # Offline rows and cached answers complete without awaiting anything: let
+                # the caller's other tasks run now and then.
+                await asyncio.sleep(0)
+            yield result
+    finally:
+        await window.close()
+
+
+#: Results carried from the event loop thread to the caller per hop, at most: one hop per
+#: row would cost more than many an offline diagnosis.
+_CHUNK = 64
+
+
+async def _take(window: _Window, most: int) -> list[Diagnosis]:
+    """The next result, and those after it that are ready now (up to ``most``)."""
+    try:
+        results = [await window.next()]
+    except StopAsyncIteration:
+        return []
+    while len(results) < most and window.head_ready():
+        results.append(await window.next())
+    return results
+
+
+def diagnose_many(
+    addresses: Iterable[str],
+    /,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    lookahead: int | None = None,
+    options: Options | None = None,
+    allow_smtp_probe: bool = False,
+    **overrides: Any,
+) -> Iterator[Diagnosis]:
+    """The blocking twin of :func:`adiagnose_many`: same arguments, same results, same order.
+
+    The run happens on an event loop in a thread of its own (the async shell, with every
+    query's deadline kept by ``asyncio.timeout``), so this works from any code, including
+    code already inside an event loop (Django, Jupyter). With ``offline=True`` there is no
+    I/O to overlap, and rows are diagnosed on the caller's thread as they are taken.
+
+    Close the iterator (``contextlib.closing``, or let it be collected) to stop a run
+    early; the diagnoses in flight are cancelled and the loop thread ends.
+
+    .. versionadded:: 0.2.0
+    """
+    opts = _options(options, overrides)
+    limit = _check_settings(opts, concurrency, lookahead, allow_smtp_probe)
+    if isinstance(addresses, str | bytes):
+        raise TypeError("addresses must be an iterable of addresses, not a single address")
+    if opts.offline:
+        return (diagnose_offline(row, opts) if isinstance(row, str) else _not_text(row) for row in addresses)
+    return _run_in_thread(addresses, opts, concurrency, limit)
+
+
+def _run_in_thread(addresses: Iterable[object], opts: Options, concurrency: int, lookahead: int) -> Iterator[Diagnosis]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="maildiag-bulk-loop", daemon=True)
+    thread.start()
+
+    def call(coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+    async def open_window() -> _Window:
+        return _open_window(addresses, opts, concurrency, lookahead)
+
+    window: _Window | None = None
+    try:
+        window = call(open_window())
+        while True:
+            chunk: list[Diagnosis] = call(_take(window, _CHUNK))
+            if not chunk:
+                return
+            yield from chunk
+    finally:
+        try:
+            if window is not None:
+                call(window.close())
+            call(loop.shutdown_asyncgens())
+        except concurrent.futures.CancelledError:  # pragma: no cover - interrupted shutdown
+            pass
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
