@@ -25,7 +25,7 @@ import concurrent.futures
 import itertools
 import threading
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Generator, Iterable, Iterator
 from typing import Any
 
 from maildiag import catalog
@@ -519,7 +519,7 @@ def diagnose_many(
     options: Options | None = None,
     allow_smtp_probe: bool = False,
     **overrides: Any,
-) -> Iterator[Diagnosis]:
+) -> Generator[Diagnosis, None, None]:
     """The blocking twin of :func:`adiagnose_many`: same arguments, same results, same order.
 
     The run happens on an event loop in a thread of its own (the async shell, with every
@@ -541,7 +541,9 @@ def diagnose_many(
     return _run_in_thread(addresses, opts, concurrency, limit)
 
 
-def _run_in_thread(addresses: Iterable[object], opts: Options, concurrency: int, lookahead: int) -> Iterator[Diagnosis]:
+def _run_in_thread(
+    addresses: Iterable[object], opts: Options, concurrency: int, lookahead: int
+) -> Generator[Diagnosis, None, None]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="maildiag-bulk-loop", daemon=True)
     thread.start()

@@ -1,9 +1,11 @@
 """The ``maildiag`` command line.
 
-``maildiag check ADDR... [--json] [--offline] [--nameserver HOST[:PORT]] [--locale he]``
-diagnoses addresses (``-`` or no address reads one per line from standard input, streamed:
-one output row per input line, in order, none dropped). ``maildiag bounce PATH...`` parses
-bounce messages (see :mod:`maildiag.bounce.cli`).
+``maildiag check ADDR... [--json] [--offline] [--nameserver HOST[:PORT]] [--locale he]
+[--concurrency N]`` diagnoses addresses (``-`` or no address reads one per line from
+standard input, streamed: one output row per input line, in order, none dropped). Rows are
+diagnosed ``N`` at a time through :func:`maildiag.bulk.diagnose_many` (default 32; one at a
+time when probing SMTP), so a long list does not wait on every DNS round trip in series.
+``maildiag bounce PATH...`` parses bounce messages (see :mod:`maildiag.bounce.cli`).
 
 Exit status: 0 when every address is ``ok``; 1 when any has a problem (``fix``,
 ``risky``, ``undeliverable``); 3 when none has a problem but some could not be checked
@@ -13,6 +15,7 @@ Exit status: 0 when every address is ``ok``; 1 when any has a problem (``fix``,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -99,24 +102,40 @@ def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         mail_from=args.mail_from,
         smtp_ports=tuple(args.smtp_port or (25,)),
     )
-    seen: set[str] = set()
-    for address in _addresses(args.addresses, stdin):
-        d = maildiag.diagnose(address, options=options)
-        seen.add(d.verdict.value)
-        if args.json:
-            from maildiag.checklist import checklist
+    from maildiag.bulk import DEFAULT_CONCURRENCY, diagnose_many
 
-            row = d.to_dict()
-            row["message"] = d.message(args.locale)
-            row["checklist"] = [
-                step.text
-                for step in checklist(d, args.locale, sender_name=args.sender_name, sender_address=args.sender_address)
-            ]
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            _human(d, args, out)
-        out.flush()
+    concurrency = args.concurrency
+    if concurrency is None:
+        # Probing many mailboxes at once from one IP gets it blocklisted (docs/bulk.md):
+        # one probe at a time, as before bulk existed, unless asked for more.
+        concurrency = 1 if args.smtp_probe else DEFAULT_CONCURRENCY
+    seen: set[str] = set()
+    results = diagnose_many(
+        _addresses(args.addresses, stdin), options=options, concurrency=concurrency,
+        allow_smtp_probe=args.smtp_probe,
+    )
+    # closing: a reader leaving early (BrokenPipeError) stops the run and its threads at once.
+    with contextlib.closing(results):
+        for d in results:
+            _write(d, seen, args, out)
     return _exit_code(seen)
+
+
+def _write(d: Any, seen: set[str], args: argparse.Namespace, out: TextIO) -> None:
+    seen.add(d.verdict.value)
+    if args.json:
+        from maildiag.checklist import checklist
+
+        row = d.to_dict()
+        row["message"] = d.message(args.locale)
+        row["checklist"] = [
+            step.text
+            for step in checklist(d, args.locale, sender_name=args.sender_name, sender_address=args.sender_address)
+        ]
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        _human(d, args, out)
+    out.flush()
 
 
 def _codes(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -163,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--deadline", type=float, default=3.0, help="seconds for DNS per address (default 3)")
     check.add_argument("--locale", default="en", help="language of messages: en, he (default en)")
     check.add_argument(
+        "--concurrency", type=int, metavar="N",
+        help="addresses diagnosed at once; output keeps input order (default 32; 1 with --smtp-probe)",
+    )
+    check.add_argument(
         "--allow-private", action="store_true", help="count loopback/private MX addresses as usable"
     )
     check.add_argument("--sender-name", help="the name the shop's emails come from (for the checklist)")
@@ -198,6 +221,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
             _resolver_for(args.nameserver)
         if args.command == "check" and not (math.isfinite(args.deadline) and args.deadline > 0):
             raise ValueError("--deadline must be a positive number of seconds")
+        if args.command == "check" and args.concurrency is not None and args.concurrency < 1:
+            raise ValueError("--concurrency must be a positive integer")
         if args.command == "check" and args.smtp_probe:
             import maildiag
 
