@@ -27,7 +27,7 @@ from maildiag.api import diagnose
 from maildiag.model import Diagnosis, Finding, Verdict
 from maildiag.options import Options
 
-__all__ = ["KINDS", "Refusal", "build_options", "judge"]
+__all__ = ["KINDS", "Refusal", "as_strings", "build_options", "judge"]
 
 #: Why an address is refused. Each integration maps a kind to its own stable error code.
 KINDS = ("typo", "syntax", "denied", "disposable", "role", "undeliverable")
@@ -57,6 +57,13 @@ class Refusal:
     def message(self, locale: str) -> str:
         """The customer message of the deciding finding, in ``locale`` (English fallback)."""
         return self.finding.message(locale)
+
+
+def as_strings(name: str, value: Iterable[str]) -> tuple[str, ...]:
+    """``value`` as a tuple, refusing a lone string (``deny="x.com"`` would be its letters)."""
+    if isinstance(value, str):
+        raise TypeError(f"{name} must be a sequence of strings, not a single string")
+    return tuple(value)
 
 
 def build_options(

@@ -47,7 +47,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
 from collections.abc import Iterable
 from typing import Any
 
-from maildiag._forms import Refusal, build_options, judge
+from maildiag._forms import Refusal, as_strings, build_options, judge
 from maildiag.options import Options
 
 __all__ = ["ERROR_CODES", "MaildiagEmailField", "MaildiagEmailValidator"]
@@ -108,9 +108,9 @@ class MaildiagEmailValidator:
     ) -> None:
         self.offline = offline
         self.deadline = deadline
-        self.extra_domains = _strings("extra_domains", extra_domains)
-        self.allow = _strings("allow", allow)
-        self.deny = _strings("deny", deny)
+        self.extra_domains = as_strings("extra_domains", extra_domains)
+        self.allow = as_strings("allow", allow)
+        self.deny = as_strings("deny", deny)
         self.refuse_disposable = refuse_disposable
         self.refuse_role = refuse_role
         self.accept_as_typed = accept_as_typed
@@ -175,12 +175,6 @@ class MaildiagEmailValidator:
             # Django %-formats messages that come with params: a literal % must be doubled.
             message = refusal.message(locale).replace("%", "%%")
         return ValidationError(message, code=self.code or ERROR_CODES[refusal.kind], params=params)
-
-
-def _strings(name: str, value: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(value, str):
-        raise TypeError(f"{name} must be a sequence of strings, not a single string")
-    return tuple(value)
 
 
 class MaildiagEmailField(forms.EmailField):  # type: ignore[misc, unused-ignore]  # Django is untyped

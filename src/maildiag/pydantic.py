@@ -54,7 +54,7 @@ from typing import Annotated, Any
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 
-from maildiag._forms import Refusal, build_options, judge
+from maildiag._forms import Refusal, as_strings, build_options, judge
 from maildiag.options import Options
 
 __all__ = [
@@ -116,10 +116,7 @@ class MaildiagEmail:
 
     def __post_init__(self) -> None:
         for name in ("extra_domains", "allow", "deny"):
-            value = getattr(self, name)
-            if isinstance(value, str):
-                raise TypeError(f"{name} must be a sequence of strings, not a single string")
-            object.__setattr__(self, name, tuple(value))
+            object.__setattr__(self, name, as_strings(name, getattr(self, name)))
         # Built once per field type, not per validation: checkout validates this thousands
         # of times. Invalid settings fail here, when the model class is defined.
         opts = build_options(
@@ -193,9 +190,9 @@ def diag_email(
         str,
         MaildiagEmail(
             locale=locale,
-            extra_domains=tuple(extra_domains),
-            allow=tuple(allow),
-            deny=tuple(deny),
+            extra_domains=as_strings("extra_domains", extra_domains),
+            allow=as_strings("allow", allow),
+            deny=as_strings("deny", deny),
             refuse_disposable=refuse_disposable,
             refuse_role=refuse_role,
             accept_as_typed_field=accept_as_typed_field,
