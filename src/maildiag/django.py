@@ -201,3 +201,14 @@ class MaildiagEmailField(forms.EmailField):  # type: ignore[misc, unused-ignore]
         self.maildiag_validator = MaildiagEmailValidator(**settings)
         kwargs["validators"] = [self.maildiag_validator, *kwargs.get("validators", ())]
         super().__init__(**kwargs)
+
+    def accept_as_typed(self) -> None:
+        """Judge the address as typed from now on: the customer saw the suggestion and kept it.
+
+        Call it on the form's own copy of the field (``self.fields["email"]`` in the form's
+        ``__init__``), when the submission says the customer insists; docs/integrations.md.
+        """
+        kept = self.maildiag_validator.replace(accept_as_typed=True)
+        validators: list[Any] = self.validators
+        self.validators = [kept if v is self.maildiag_validator else v for v in validators]
+        self.maildiag_validator = kept

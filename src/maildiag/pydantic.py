@@ -38,14 +38,10 @@ try:
     import pydantic
     from pydantic_core import PydanticCustomError, core_schema
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
-    raise ImportError(
-        "maildiag.pydantic needs pydantic 2: pip install 'maildiag[pydantic]'"
-    ) from exc
+    raise ImportError("maildiag.pydantic needs pydantic 2: pip install 'maildiag[pydantic]'") from exc
 
 if not pydantic.VERSION.startswith("2."):  # pragma: no cover - pydantic 1 has no core schemas
-    raise ImportError(
-        f"maildiag.pydantic needs pydantic 2, not {pydantic.VERSION}: pip install 'maildiag[pydantic]'"
-    )
+    raise ImportError(f"maildiag.pydantic needs pydantic 2, not {pydantic.VERSION}: pip install 'maildiag[pydantic]'")
 
 import dataclasses
 from collections.abc import Iterable, Mapping
@@ -81,6 +77,7 @@ ERROR_TYPES: Mapping[str, str] = {
     "role": "email_role",
     "undeliverable": "email_undeliverable",
 }
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class MaildiagEmail:

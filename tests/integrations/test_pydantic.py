@@ -36,9 +36,7 @@ class Signup(BaseModel):
 
 
 class StrictShop(BaseModel):
-    email: Annotated[
-        str, MaildiagEmail(refuse_disposable=True, refuse_role=True, deny=("competitor.example",))
-    ]
+    email: Annotated[str, MaildiagEmail(refuse_disposable=True, refuse_role=True, deny=("competitor.example",))]
 
 
 def only_error(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, Any]:
@@ -69,20 +67,29 @@ REFUSED = [
     pytest.param("jane@gmial.com", Signup, "email_typo", "domain.typo", "jane@gmail.com", id="typo"),
     pytest.param("JANE@GMIAL.COM", Signup, "email_typo", "domain.typo", "JANE@gmail.com", id="typo-in-caps"),
     pytest.param("jane@gmail,com", Signup, "email_typo", "syntax.repaired.comma", "jane@gmail.com", id="comma"),
-    pytest.param("mailto:jane@gmail.com", Signup, "email_typo", "syntax.repaired.mailto", "jane@gmail.com",
-                 id="mailto"),
+    pytest.param(
+        "mailto:jane@gmail.com", Signup, "email_typo", "syntax.repaired.mailto", "jane@gmail.com", id="mailto"
+    ),
     # EmailStr silently drops a display name; a signup form asks, since the customer pasted
     # something else than an address.
-    pytest.param("Jane Doe <jane@gmail.com>", Signup, "email_typo", "syntax.repaired.display_name",
-                 "jane@gmail.com", id="display-name"),
+    pytest.param(
+        "Jane Doe <jane@gmail.com>",
+        Signup,
+        "email_typo",
+        "syntax.repaired.display_name",
+        "jane@gmail.com",
+        id="display-name",
+    ),
     pytest.param("jane", Signup, "email_syntax", "syntax.missing_at", None, id="no-at"),
     pytest.param("", Signup, "email_syntax", "syntax.empty", None, id="empty"),
     pytest.param("jane@example.com", Signup, "email_syntax", "syntax.domain_reserved", None, id="reserved-domain"),
     pytest.param("x" * 3000, Signup, "email_syntax", "syntax.too_long", None, id="too-long"),
-    pytest.param("x@mailinator.com", StrictShop, "email_disposable", "flag.disposable", None,
-                 id="disposable-refused-on-request"),
-    pytest.param("postmaster@acme-widgets.com", StrictShop, "email_role", "flag.role", None,
-                 id="role-refused-on-request"),
+    pytest.param(
+        "x@mailinator.com", StrictShop, "email_disposable", "flag.disposable", None, id="disposable-refused-on-request"
+    ),
+    pytest.param(
+        "postmaster@acme-widgets.com", StrictShop, "email_role", "flag.role", None, id="role-refused-on-request"
+    ),
     pytest.param("jane@competitor.example", StrictShop, "email_denied", "policy.denied", None, id="denied"),
 ]
 
