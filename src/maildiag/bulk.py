@@ -323,14 +323,25 @@ class _Window:
         head = self._pending[0]
         return isinstance(head, Diagnosis) or head.done()
 
-    async def next(self) -> Diagnosis:
-        """The next result in input order; raises ``StopAsyncIteration`` at the end."""
+    def release(self, count: int) -> None:
+        """``count`` results taken with ``release=False`` have reached the caller."""
+        for _ in range(count):
+            self._rows.release()
+
+    async def next(self, *, release: bool = True) -> Diagnosis:
+        """The next result in input order; raises ``StopAsyncIteration`` at the end.
+
+        With ``release=False`` the result's row still counts against the look-ahead until
+        :meth:`release`: the blocking shell hands results over in chunks, and a chunk on its
+        way to the caller is not yet the caller's.
+        """
         while True:
             for row in self._rows.take():
                 self._pending.append(self._start(row))
             if self.head_ready():
                 head = self._pending.popleft()
-                self._rows.release()
+                if release:
+                    self._rows.release()
                 return head if isinstance(head, Diagnosis) else head.result()
             if not self._pending and self._rows.finished:
                 error, self._rows.error = self._rows.error, None
@@ -499,14 +510,19 @@ async def _arun(
 _CHUNK = 64
 
 
-async def _take(window: _Window, most: int) -> list[Diagnosis]:
-    """The next result, and those after it that are ready now (up to ``most``)."""
+async def _take(window: _Window, most: int, handed: int) -> list[Diagnosis]:
+    """The next result, and those after it that are ready now (up to ``most``).
+
+    ``handed`` results of the previous chunk have reached the caller: only now do their
+    rows stop counting against the look-ahead.
+    """
+    window.release(handed)
     try:
-        results = [await window.next()]
+        results = [await window.next(release=False)]
     except StopAsyncIteration:
         return []
     while len(results) < most and window.head_ready():
-        results.append(await window.next())
+        results.append(await window.next(release=False))
     return results
 
 
@@ -557,8 +573,9 @@ def _run_in_thread(
     window: _Window | None = None
     try:
         window = call(open_window())
+        chunk: list[Diagnosis] = []
         while True:
-            chunk: list[Diagnosis] = call(_take(window, _CHUNK))
+            chunk = call(_take(window, _CHUNK, len(chunk)))
             if not chunk:
                 return
             yield from chunk
