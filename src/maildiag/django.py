@@ -188,6 +188,7 @@ class MaildiagEmailField(forms.EmailField):  # type: ignore[misc, unused-ignore]
     """
 
     default_validators: list[Any] = []  # noqa: RUF012 - Django's own class attribute
+    validators: list[Any]  # set by forms.Field.__init__ (Django has no type hints)
 
     _VALIDATOR_ARGS = frozenset(
         {
@@ -209,6 +210,5 @@ class MaildiagEmailField(forms.EmailField):  # type: ignore[misc, unused-ignore]
         ``__init__``), when the submission says the customer insists; docs/integrations.md.
         """
         kept = self.maildiag_validator.replace(accept_as_typed=True)
-        validators: list[Any] = self.validators
-        self.validators = [kept if v is self.maildiag_validator else v for v in validators]
+        self.validators = [kept if v is self.maildiag_validator else v for v in self.validators]
         self.maildiag_validator = kept
