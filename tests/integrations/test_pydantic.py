@@ -6,9 +6,12 @@ so they are checked exactly; messages are checked for their locale and their sug
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import pathlib
 import subprocess
 import sys
+from types import ModuleType
 from typing import Annotated, Any
 
 import pytest
@@ -21,6 +24,8 @@ from maildiag.pydantic import (
     MaildiagEmail,
     diag_email,
 )
+from maildiag.testing import addresses
+from maildiag.testing.addresses import SCENARIOS, TYPO_GMAIL
 
 pytestmark = pytest.mark.usefixtures("maildiag_offline")  # the type must never touch DNS
 
@@ -296,3 +301,47 @@ def test_a_missing_extra_names_the_pip_command(module: str, blocked: str, extra:
     )
     assert done.returncode == 0, done.stderr
     assert f"pip install '{extra}'" in done.stdout
+
+
+# -- examples/pydantic_signup.py -------------------------------------------------------
+
+EXAMPLE = pathlib.Path(__file__).parent.parent.parent / "examples" / "pydantic_signup.py"
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("example_pydantic_signup", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic resolves the model's annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_runs_as_a_script_with_no_network() -> None:
+    done = subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert not done.stderr
+    assert len(done.stdout.splitlines()) == len(SCENARIOS)
+
+
+def test_example_answers_each_scenario_like_a_fastapi_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    """201 for ok, risky and unknown; 422 with the suggestion for fixes; 422 for the rest."""
+    assert load_example().main([]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    for scenario, line in zip(SCENARIOS, lines, strict=True):
+        assert line["email"] == scenario.address
+        accepted = scenario.verdict in ("ok", "risky", "unknown")
+        assert line["status"] == (201 if accepted else 422), line
+        if scenario.verdict == "fix":
+            (error,) = line["body"]["detail"]
+            assert error["type"] == "email_typo" and error["ctx"]["suggestion"] == scenario.suggestion
+            assert error["loc"] == ["body", "email"]
+
+
+def test_example_keep_as_typed_and_hebrew(capsys: pytest.CaptureFixture[str]) -> None:
+    example = load_example()
+    example.main(["--locale", "he", TYPO_GMAIL])
+    example.main(["--keep-as-typed", addresses.OK])
+    asked, kept = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert asked["status"] == 422 and is_hebrew(asked["body"]["detail"][0]["msg"])
+    assert kept["status"] == 201 and kept["body"] == {"email": addresses.OK, "verdict": "ok"}
