@@ -78,6 +78,8 @@ def test_undeliverable_exits_1(dns_server: tuple[str, int]) -> None:
         pytest.param(["check", "--deadline", "nan", "x@y.example"], id="nan-deadline"),
         pytest.param(["check", "--deadline", "inf", "x@y.example"], id="inf-deadline"),
         pytest.param(["frobnicate"], id="unknown-command"),
+        pytest.param(["check", "--concurrency", "0", "x@y.example"], id="zero-concurrency"),
+        pytest.param(["check", "--concurrency", "many", "x@y.example"], id="concurrency-not-a-number"),
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -181,3 +183,87 @@ def test_probing_without_helo_and_sender_is_a_usage_error(capsys: pytest.Capture
     code, _ = run(["check", "--smtp-probe", "x@shop.example"])
     assert code == 2
     assert "helo" in capsys.readouterr().err
+
+
+# -- many rows: the bulk path (maildiag.bulk) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "status"),
+    [
+        pytest.param(["x@multi-mx.example", "x@null-mx.example", "x@x.servfail.example"], 1, id="a-problem-wins"),
+        pytest.param(["x@multi-mx.example", "x@x.servfail.example", "y@multi-mx.example"], 3, id="only-unknown"),
+        pytest.param(["x@multi-mx.example", "y@multi-mx.example"], 0, id="all-ok"),
+    ],
+)
+@pytest.mark.parametrize("concurrency", ["1", "16"])
+def test_many_rows_through_dns_keep_their_order_and_the_exit_status(
+    dns_server: tuple[str, int], rows: list[str], status: int, concurrency: str
+) -> None:
+    host, port = dns_server
+    rows = rows * 20
+    code, out = run(["check", "--json", "--nameserver", f"{host}:{port}", "--allow-private",
+                     "--concurrency", concurrency, "-"], stdin="\n".join(rows) + "\n")
+    assert [json.loads(line)["address"] for line in out.splitlines()] == rows
+    assert code == status
+
+
+def test_many_addresses_as_arguments_keep_their_order(dns_server: tuple[str, int]) -> None:
+    host, port = dns_server
+    rows = ["x@null-mx.example", "x@multi-mx.example", "bad address", "x@x.servfail.example"]
+    code, out = run(["check", "--nameserver", f"{host}:{port}", "--allow-private", *rows])
+    heads = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert [h.partition(": ")[0] for h in heads] == rows
+    assert code == 1
+
+
+def test_a_row_in_a_wrong_encoding_passes_through_the_dns_path_too(dns_server: tuple[str, int]) -> None:
+    host, port = dns_server
+    result = subprocess.run(
+        [sys.executable, "-m", "maildiag", "check", "--json", "--nameserver", f"{host}:{port}", "--allow-private",
+         "-"],
+        input=b"a@multi-mx.example\n\xff@multi-mx.example\nb@null-mx.example\n", capture_output=True,
+        check=False, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert b"Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert lines[1].startswith(b'{"address": "\xff@multi-mx.example"')
+    assert json.loads(lines[2])["verdict"] == "undeliverable"
+
+
+def _readline_within(stream: Any, seconds: float) -> bytes:
+    import threading
+
+    line: list[bytes] = []
+    reader = threading.Thread(target=lambda: line.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout=seconds)
+    return line[0] if line else b""
+
+
+def test_each_row_is_answered_before_the_next_is_written(dns_server: tuple[str, int]) -> None:
+    """`tail -f bounced.log | maildiag check -`: reading ahead must not hold back an answer."""
+    host, port = dns_server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "maildiag", "check", "--json", "--nameserver", f"{host}:{port}", "--allow-private",
+         "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for address in ("x@multi-mx.example", "x@null-mx.example"):
+            proc.stdin.write(address.encode() + b"\n")
+            proc.stdin.flush()
+            # generous: the answer needs no more input, only time
+            line = _readline_within(proc.stdout, 20)
+            assert line, f"no answer for {address} while the writer waits"
+            assert json.loads(line)["address"] == address
+        proc.stdin.close()
+        assert proc.wait(timeout=20) == 1
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
