@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import django
 import pytest
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.functional import lazy
 
-django = pytest.importorskip("django")
-
-from django import forms  # noqa: E402 - after the skip, so a missing Django skips rather than errors
-from django.conf import settings  # noqa: E402
-from django.core.exceptions import ValidationError  # noqa: E402
-from django.utils import translation  # noqa: E402
-from django.utils.functional import lazy  # noqa: E402
-
-from maildiag.testing import FakeResolver  # noqa: E402
-from maildiag.testing.addresses import SCENARIOS, scenario_resolver  # noqa: E402
+from maildiag.testing import FakeResolver, addresses
+from maildiag.testing.addresses import SCENARIOS, scenario_resolver
 
 pytestmark = pytest.mark.usefixtures("maildiag_offline")  # a FakeResolver is the only DNS allowed
 
@@ -356,3 +354,14 @@ def test_offline_by_default_even_with_a_resolver(dj: Any) -> None:
     dns = FakeResolver().null_mx("no-mail.example")
     dj.MaildiagEmailValidator(resolver=dns)("jane@no-mail.example")
     assert not dns.asked("no-mail.example")
+
+
+async def test_dns_validation_inside_an_async_view(dj: Any) -> None:
+    """A form validated in an async view: the sync lookup runs under a running event loop
+    (no async_to_sync, whose RuntimeError the ecosystem notes record)."""
+    validator = dj.MaildiagEmailValidator(offline=False, resolver=scenario_resolver())
+    validator(addresses.OK)
+    validator(addresses.DNS_SERVFAIL)
+    with pytest.raises(ValidationError) as exc:
+        validator(addresses.NULL_MX)
+    assert exc.value.params["code"] == "mx.null"
