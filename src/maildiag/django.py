@@ -44,23 +44,26 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
     raise ImportError("maildiag.django needs Django: pip install 'maildiag[django]'") from exc
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from maildiag._forms import Refusal, as_strings, build_options, judge
 from maildiag.options import Options
 
-__all__ = ["ERROR_CODES", "MaildiagEmailField", "MaildiagEmailValidator"]
+__all__ = ["DEFAULT_FORM_DEADLINE", "ERROR_CODES", "MaildiagEmailField", "MaildiagEmailValidator"]
 
 #: The ``ValidationError.code`` of each refusal kind. These strings are API.
-ERROR_CODES = {
-    "typo": "email_typo",
-    "syntax": "invalid",
-    "denied": "email_denied",
-    "disposable": "email_disposable",
-    "role": "email_role",
-    "undeliverable": "email_undeliverable",
-}
+ERROR_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "typo": "email_typo",
+        "syntax": "invalid",
+        "denied": "email_denied",
+        "disposable": "email_disposable",
+        "role": "email_role",
+        "undeliverable": "email_undeliverable",
+    }
+)
 
 #: Seconds of DNS a form submission may wait when ``offline=False``: a customer is waiting.
 DEFAULT_FORM_DEADLINE = 1.5

@@ -45,6 +45,7 @@ if not pydantic.VERSION.startswith("2."):  # pragma: no cover - pydantic 1 has n
 
 import dataclasses
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -69,14 +70,16 @@ LOCALE_CONTEXT_KEY = "maildiag_locale"
 ACCEPT_AS_TYPED_CONTEXT_KEY = "maildiag_accept_as_typed"
 
 #: The pydantic error ``type`` of each refusal kind. These strings are API.
-ERROR_TYPES: Mapping[str, str] = {
-    "typo": "email_typo",
-    "syntax": "email_syntax",
-    "denied": "email_denied",
-    "disposable": "email_disposable",
-    "role": "email_role",
-    "undeliverable": "email_undeliverable",
-}
+ERROR_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        "typo": "email_typo",
+        "syntax": "email_syntax",
+        "denied": "email_denied",
+        "disposable": "email_disposable",
+        "role": "email_role",
+        "undeliverable": "email_undeliverable",
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -365,3 +365,9 @@ async def test_dns_validation_inside_an_async_view(dj: Any) -> None:
     with pytest.raises(ValidationError) as exc:
         validator(addresses.NULL_MX)
     assert exc.value.params["code"] == "mx.null"
+
+
+def test_every_refusal_kind_has_a_code(dj: Any) -> None:
+    from maildiag._forms import KINDS
+
+    assert set(dj.ERROR_CODES) == set(KINDS)

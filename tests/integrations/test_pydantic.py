@@ -345,3 +345,11 @@ def test_example_keep_as_typed_and_hebrew(capsys: pytest.CaptureFixture[str]) ->
     asked, kept = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert asked["status"] == 422 and is_hebrew(asked["body"]["detail"][0]["msg"])
     assert kept["status"] == 201 and kept["body"] == {"email": addresses.OK, "verdict": "ok"}
+
+
+def test_every_refusal_kind_has_an_error_type() -> None:
+    from maildiag._forms import KINDS
+    from maildiag.pydantic import ERROR_TYPES
+
+    assert set(ERROR_TYPES) == set(KINDS)
+    assert all(t.startswith("email_") for t in ERROR_TYPES.values())
