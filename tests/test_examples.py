@@ -117,6 +117,7 @@ def test_support_check_picks_the_column(capsys: pytest.CaptureFixture[str], monk
         pytest.param("checkout.py", ["--scenarios", addresses.NULL_MX], "", id="checkout"),
         pytest.param("checkout.py", ["--offline", "--async", addresses.TYPO_GMAIL], "", id="checkout-async"),
         pytest.param("support_check.py", ["--offline", "-"], f"email\n{addresses.TYPO_GMAIL}\n", id="support"),
+        pytest.param("pydantic_signup.py", [], "", id="pydantic-signup"),
     ],
 )
 def test_scripts_run_as_scripts(script: str, args: list[str], stdin: str) -> None:
