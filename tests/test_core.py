@@ -62,10 +62,50 @@ def test_no_mx_asks_for_the_domains_addresses() -> None:
     next(flow)
     batch = flow.send((DnsAnswer("a-only.example", "MX", DnsStatus.NODATA),))
     assert batch == (Query("a-only.example", "A"), Query("a-only.example", "AAAA"))
-    d = finish(flow, (DnsAnswer("a-only.example", "A", DnsStatus.OK, ("192.0.2.1",)),
-                      DnsAnswer("a-only.example", "AAAA", DnsStatus.NODATA)))
-    # 192.0.2.0/24 is TEST-NET-1: reserved, so not a route for mail from the internet.
+    batch = flow.send((DnsAnswer("a-only.example", "A", DnsStatus.OK, ("192.0.2.1",)),
+                       DnsAnswer("a-only.example", "AAAA", DnsStatus.NODATA)))
+    # No route (192.0.2.0/24 is TEST-NET-1): before saying so, is the resolver a sinkhole?
+    assert batch == (Query("gmail.com", "MX"),)
+    d = finish(flow, (DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),))
     assert d.has("mx.implicit_not_routable")
+    assert d.verdict is Verdict.UNDELIVERABLE
+
+
+_NO_ROUTE = (DnsAnswer("x", "A", DnsStatus.OK, ("0.0.0.0",)), DnsAnswer("x", "AAAA", DnsStatus.NODATA))
+
+
+@pytest.mark.parametrize(
+    ("canary", "verdict", "code"),
+    [
+        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),
+                     Verdict.UNDELIVERABLE, "mx.implicit_not_routable", id="canary-has-mx-trust-it"),
+        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.NODATA), Verdict.UNKNOWN, "dns.resolver_lying",
+                     id="canary-without-mx-sinkhole"),
+        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.NXDOMAIN), Verdict.UNKNOWN, "dns.resolver_lying",
+                     id="canary-nxdomain"),
+        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.TIMEOUT), Verdict.UNKNOWN, "dns.timeout",
+                     id="canary-timed-out"),
+    ],
+)
+def test_no_mail_route_is_checked_against_a_sinkhole(canary: DnsAnswer, verdict: Verdict, code: str) -> None:
+    flow = plan("jane@a-only.example", Options())
+    next(flow)
+    flow.send((DnsAnswer("a-only.example", "MX", DnsStatus.NODATA),))
+    assert flow.send(_NO_ROUTE) == (Query("gmail.com", "MX"),)
+    d = finish(flow, (canary,))
+    assert d.verdict is verdict and d.has(code), d.codes
+
+
+@pytest.mark.parametrize("addresses", [("0.0.0.0",), ()], ids=["sinkhole-address", "no-address"])
+def test_a_big_provider_without_mail_route_means_the_resolver_lies(addresses: tuple[str, ...]) -> None:
+    # A DNS filter answering "no MX" (and 0.0.0.0) for everything would make gmail.com undeliverable.
+    flow = plan("jane@gmail.com", Options())
+    next(flow)
+    flow.send((DnsAnswer("gmail.com", "MX", DnsStatus.NODATA),))
+    status = DnsStatus.OK if addresses else DnsStatus.NODATA
+    d = finish(flow, (DnsAnswer("gmail.com", "A", status, addresses), DnsAnswer("gmail.com", "AAAA", DnsStatus.NODATA)))
+    assert d.verdict is Verdict.UNKNOWN
+    assert d.has("dns.resolver_lying")
 
 
 def test_null_mx_asks_no_more() -> None:

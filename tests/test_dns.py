@@ -268,14 +268,19 @@ async def test_deadline_bounds_a_resolver_that_ignores_it_async() -> None:
     assert d.has("dns.timeout") and d.verdict is Verdict.UNKNOWN
 
 
-def test_async_twin_keeps_every_resolver_setting() -> None:
+@pytest.mark.parametrize("direction", ["sync-to-async", "async-to-sync"])
+def test_twin_keeps_every_resolver_setting(direction: str) -> None:
+    import dns.asyncresolver
     import dns.resolver
 
-    from maildiag._shells import _async_twin
+    from maildiag._shells import _twin
 
-    r = dns.resolver.Resolver(configure=False)
+    kinds = [dns.resolver.Resolver, dns.asyncresolver.Resolver]
+    source, target = kinds if direction == "sync-to-async" else kinds[::-1]
+    r = source(configure=False)
     r.nameservers, r.port = ["127.0.0.1"], 5353
     r.retry_servfail, r.rotate, r.ndots, r.timeout, r.lifetime = True, True, 3, 0.7, 1.9
-    twin = _async_twin(r)
+    twin = _twin(r, target)
+    assert type(twin) is target
     for name in ("nameservers", "port", "retry_servfail", "rotate", "ndots", "timeout", "lifetime", "cache"):
         assert getattr(twin, name) == getattr(r, name), name

@@ -218,7 +218,9 @@ def _mail_route(
     queries = tuple(Query(h, t) for h in hosts for t in ("A", "AAAA"))
     answers = yield queries
     draft.dns.extend(answers)
-    by_key = {(a.name, a.rdtype): a for a in answers}
+    # Paired by position (the shells answer in order), not by the name in the answer: a
+    # resolver may well spell it with the root dot, or in another case.
+    by_key = {(q.name, q.rdtype): a for q, a in zip(queries, answers, strict=True)}
 
     usable = 0
     failed = 0
@@ -265,6 +267,17 @@ def _implicit_mx(
         # As for MX hosts: an unanswered query could hold the routable address.
         _dns_failure(draft, failures[0])
         return []
+    if not routable:
+        # No mail route: unless the resolver is a sinkhole (a DNS filter, Pi-hole, a captive
+        # portal answers "no MX" and 0.0.0.0 for everything), which would make gmail.com
+        # undeliverable. Worth a question only here, where the verdict would be final.
+        lying = yield from _resolver_is_lying(draft, domain, options, seen=DnsStatus.NODATA)
+        if lying:
+            draft.add("dns.resolver_lying", {"domain": domain}, evidence)
+            return []
+        if lying is None:
+            _dns_failure(draft, draft.dns[-1])  # the sanity check's own query failed
+            return []
     if not addresses:
         draft.add("domain.no_mail_route", {"domain": domain}, evidence)
         return []
@@ -439,9 +452,15 @@ def interpret(result: ProbeResult) -> list[Finding]:
 
 
 def _resolver_is_lying(
-    draft: _Draft, domain: str, options: Options
+    draft: _Draft, domain: str, options: Options, *, seen: DnsStatus = DnsStatus.NXDOMAIN
 ) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], bool | None]:
-    """NXDOMAIN for a domain we know exists, or for a sanity name, means the resolver lies.
+    """Whether an answer that would make ``domain`` undeliverable comes from a lying resolver.
+
+    ``seen`` is what the resolver said of ``domain``: NXDOMAIN, or NODATA for MX with no
+    routable address (a sinkhole's "nothing here", 0.0.0.0). A domain we know exists (a big
+    provider, a sanity name) cannot be either. Otherwise a sanity name is asked for its MX:
+    NXDOMAIN for it gives the resolver away; after a NODATA, so does a canary without MX
+    records (the sanity names are mailbox providers: they surely publish MX).
 
     Returns True (lying), False (the answer can be trusted) or None (cannot tell).
     """
@@ -455,7 +474,9 @@ def _resolver_is_lying(
     status = answers[0].status
     if status is DnsStatus.NXDOMAIN:
         return True
-    if status in (DnsStatus.OK, DnsStatus.NODATA):
+    if status is DnsStatus.NODATA:
+        return seen is DnsStatus.NODATA
+    if status is DnsStatus.OK:
         return False
     return None
 

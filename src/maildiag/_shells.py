@@ -14,9 +14,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import os
+import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from maildiag import smtp
 from maildiag._core import Flow, Probe, ProbeResult, Query
@@ -25,6 +28,8 @@ from maildiag.model import Diagnosis, DnsAnswer, DnsStatus
 if TYPE_CHECKING:
     import dns.asyncresolver
     import dns.resolver
+
+_Res = TypeVar("_Res", bound="dns.resolver.BaseResolver")
 
 __all__ = ["AsyncLookup", "Lookup", "default_resolver", "run_async", "run_sync"]
 
@@ -45,16 +50,75 @@ class AsyncLookup(Protocol):
         """Answer one query within ``timeout`` seconds."""
 
 
-_lock = threading.Lock()
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
+class _Workers:
+    """Daemon threads that run the sync shell's lookups; a lookup never waits for a thread.
+
+    A fixed pool would let one request's hung lookups (a resolver that ignores its timeout,
+    a dead server) occupy the workers every other request needs, turning healthy addresses
+    ``unknown``. Here a new thread starts whenever none is idle, up to :attr:`MAX_THREADS`;
+    idle ones are kept for reuse, up to :attr:`MAX_IDLE`. Threads are daemons, so a lookup
+    that never returns cannot hold up the process's exit either.
+    """
+
+    #: Beyond this many lookups in flight at once something is badly wrong (every one of
+    #: them hung): further lookups are answered ``error`` at once rather than start threads.
+    MAX_THREADS = 512
+    #: Idle threads kept for the next lookups; more than this exit when their lookup ends.
+    MAX_IDLE = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[queue.SimpleQueue[_Task]] = []
+        self._threads = 0
+
+    def submit(self, fn: Callable[[], _R]) -> concurrent.futures.Future[_R] | None:
+        """Run ``fn`` on a worker; ``None`` when :attr:`MAX_THREADS` lookups are in flight."""
+        future: concurrent.futures.Future[_R] = concurrent.futures.Future()
+        start = False
+        with self._lock:
+            if self._idle:
+                inbox = self._idle.pop()
+            elif self._threads < self.MAX_THREADS:
+                self._threads += 1
+                inbox, start = queue.SimpleQueue(), True
+            else:
+                return None
+        inbox.put((future, fn))
+        if start:
+            threading.Thread(target=self._work, args=(inbox,), name="maildiag-dns", daemon=True).start()
+        return future
+
+    def _work(self, inbox: queue.SimpleQueue[_Task]) -> None:
+        while True:
+            future, fn = inbox.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as error:  # handed to the waiting shell, never lost
+                    future.set_exception(error)
+            # An idle worker must not keep the last request's resolver (and its answers) alive.
+            del future, fn
+            with self._lock:
+                if len(self._idle) < self.MAX_IDLE:
+                    self._idle.append(inbox)
+                    continue
+                self._threads -= 1
+                return
 
 
-def _thread_pool() -> concurrent.futures.ThreadPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="maildiag-dns")
-        return _pool
+_R = TypeVar("_R")
+_Task = tuple["concurrent.futures.Future[Any]", Callable[[], Any]]
+_workers = _Workers()
+
+
+def _after_fork_in_child() -> None:
+    # A forked child (gunicorn --preload, multiprocessing) has none of the parent's threads:
+    # the parent's idle list would hand lookups to threads that do not exist.
+    global _workers
+    _workers = _Workers()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @functools.cache
@@ -72,20 +136,19 @@ def default_resolver() -> dns.resolver.Resolver:
 
 @functools.cache
 def _default_async_resolver() -> dns.asyncresolver.Resolver:
-
-    return _async_twin(default_resolver())
-
-
-def _async_twin(resolver: dns.resolver.BaseResolver) -> dns.asyncresolver.Resolver:
-    """An async resolver with every setting of ``resolver``, sharing its cache.
-
-    Every attribute is copied (servers, ports, timeouts, ``retry_servfail``, ``rotate``,
-    TSIG keys, EDNS...), so ``adiagnose`` asks exactly what ``diagnose`` would. dnspython's
-    nameserver objects serve sync and async queries alike.
-    """
     import dns.asyncresolver
 
-    twin = dns.asyncresolver.Resolver(configure=False)
+    return _twin(default_resolver(), dns.asyncresolver.Resolver)
+
+
+def _twin(resolver: dns.resolver.BaseResolver, kind: type[_Res]) -> _Res:
+    """A resolver of ``kind`` (sync or async dnspython) with every setting of ``resolver``.
+
+    Every attribute is copied (servers, ports, timeouts, ``retry_servfail``, ``rotate``,
+    TSIG keys, EDNS...) and the cache is shared, so ``adiagnose`` asks exactly what
+    ``diagnose`` would. dnspython's nameserver objects serve sync and async queries alike.
+    """
+    twin = kind(configure=False)
     for name, value in vars(resolver).items():
         setattr(twin, name, value)
     return twin
@@ -134,6 +197,20 @@ def answer_from_error(query: Query, error: BaseException) -> DnsAnswer:
     return fail(DnsStatus.ERROR, f"{type(error).__name__}: {error}"[:200])
 
 
+_NOT_A_RESOLVER = (
+    "resolver must be a dns.resolver.Resolver, a dns.asyncresolver.Resolver, or an object with "
+    "lookup(name, rdtype, timeout) and/or async alookup(...) returning DnsAnswer (maildiag.testing."
+    "FakeResolver), not {}"
+)
+
+
+def _overloaded(item: Query | Probe) -> DnsAnswer | ProbeResult:
+    detail = "too many DNS lookups in flight"
+    if isinstance(item, Probe):
+        return ProbeResult(item, "connect", error="error", detail=detail)
+    return DnsAnswer(item.name, item.rdtype, DnsStatus.ERROR, detail=detail)
+
+
 def _deadline_passed(item: Query | Probe) -> DnsAnswer | ProbeResult:
     if isinstance(item, Probe):
         return ProbeResult(item, "connect", error="deadline", detail="deadline")
@@ -143,48 +220,86 @@ def _deadline_passed(item: Query | Probe) -> DnsAnswer | ProbeResult:
 # -- sync ------------------------------------------------------------------------------
 
 
-def _lookup_sync(resolver: Any, query: Query, timeout: float) -> DnsAnswer:
+_SyncLookup = Callable[[Query, float], Any]
+
+
+def _sync_lookup(resolver: Any) -> _SyncLookup:
+    """How the sync shell asks ``resolver`` one question (chosen once per diagnosis)."""
+    import dns.asyncresolver
+    import dns.resolver
+
+    if resolver is None:
+        resolver = default_resolver()
     if isinstance(resolver, Lookup):
-        return resolver.lookup(query.name, query.rdtype, timeout)
+        return lambda q, timeout: resolver.lookup(q.name, q.rdtype, timeout)
+    if isinstance(resolver, dns.asyncresolver.Resolver):
+        resolver = _twin(resolver, dns.resolver.Resolver)  # same settings and cache, sync I/O
+    if isinstance(resolver, dns.resolver.BaseResolver):
+        return functools.partial(_dnspython_sync, resolver)
+    if isinstance(resolver, AsyncLookup):
+        # An async-only resolver object: its coroutine runs on the worker thread's own loop.
+        return lambda q, timeout: asyncio.run(resolver.alookup(q.name, q.rdtype, timeout))
+    raise TypeError(_NOT_A_RESOLVER.format(type(resolver).__name__))
+
+
+def _dnspython_sync(resolver: dns.resolver.BaseResolver, query: Query, timeout: float) -> DnsAnswer:
     if not resolver.nameservers:
         return DnsAnswer(query.name, query.rdtype, DnsStatus.NO_RESOLVER)
-    try:
-        answer = resolver.resolve(
-            query.name + ".", query.rdtype, lifetime=timeout, raise_on_no_answer=False, search=False
-        )
-    except Exception as error:
-        return answer_from_error(query, error)
+    answer = resolver.resolve(  # type: ignore[attr-defined]  # BaseResolver: sync Resolver or a subclass
+        query.name + ".", query.rdtype, lifetime=timeout, raise_on_no_answer=False, search=False
+    )
     return answer_from_dnspython(query, answer)
 
 
-def _execute_sync(resolver: Any, item: Query | Probe, timeout: float) -> DnsAnswer | ProbeResult:
+def _checked(query: Query, result: Any) -> DnsAnswer:
+    """A resolver's result as a :class:`DnsAnswer` about ``query``; anything else is an error."""
+    if isinstance(result, DnsAnswer):
+        return result
+    return DnsAnswer(query.name, query.rdtype, DnsStatus.ERROR,
+                     detail=f"the resolver returned {type(result).__name__}, not a DnsAnswer")
+
+
+def _execute_sync(lookup: _SyncLookup, item: Query | Probe, timeout: float) -> DnsAnswer | ProbeResult:
     if isinstance(item, Probe):
-        # The same coroutine as the async shell, on this pool thread's own event loop.
+        # The same coroutine as the async shell, on this worker thread's own event loop.
         return asyncio.run(smtp.probe(item, timeout))
-    return _lookup_sync(resolver, item, timeout)
+    try:
+        return _checked(item, lookup(item, timeout))
+    except Exception as error:  # a failing resolver is our network's problem, not an exception
+        return answer_from_error(item, error)
+
+
+def _collect(future: concurrent.futures.Future[Any] | None, item: Query | Probe) -> DnsAnswer | ProbeResult:
+    if future is None:
+        return _overloaded(item)
+    if not future.done():
+        return _deadline_passed(item)
+    # Exceptions were made values on the worker; what is left (KeyboardInterrupt, SystemExit,
+    # pytest.fail from the maildiag_offline fixture) must reach the caller.
+    result: DnsAnswer | ProbeResult = future.result()
+    return result
 
 
 def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
-    """Drive ``flow`` with a blocking resolver; queries run on a shared thread pool.
+    """Drive ``flow`` with a blocking resolver; queries run on worker threads.
 
-    Even a single query goes through the pool: dnspython sleeps between retries before it
-    looks at its lifetime, so only a wait bounded here keeps the deadline to the millisecond.
+    Even a single query goes to a worker: dnspython sleeps between retries before it looks
+    at its lifetime, so only a wait bounded here keeps the deadline to the millisecond. The
+    deadline starts with the first query: the offline steps before it (and, on a process's
+    first call, loading the data tables) are not DNS time.
     """
-    stop_at = time.monotonic() + deadline
     try:
         batch = next(flow)
-        resolver = resolver if resolver is not None else default_resolver()
+        lookup = _sync_lookup(resolver)  # may import dnspython: not DNS time either
+        stop_at = time.monotonic() + deadline
         while True:
             left = stop_at - time.monotonic()
             if left <= 0:
                 answers = tuple(_deadline_passed(q) for q in batch)
             else:
-                futures = [_thread_pool().submit(_execute_sync, resolver, q, left) for q in batch]
-                concurrent.futures.wait(futures, timeout=left)
-                answers = tuple(
-                    f.result() if f.done() else _deadline_passed(q)
-                    for f, q in zip(futures, batch, strict=True)
-                )
+                futures = [_workers.submit(functools.partial(_execute_sync, lookup, q, left)) for q in batch]
+                concurrent.futures.wait([f for f in futures if f is not None], timeout=left)
+                answers = tuple(_collect(f, q) for f, q in zip(futures, batch, strict=True))
             batch = flow.send(answers)
     except StopIteration as done:
         result: Diagnosis = done.value
@@ -194,57 +309,87 @@ def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
 # -- async -----------------------------------------------------------------------------
 
 
-async def _lookup_async(resolver: Any, query: Query, timeout: float) -> DnsAnswer:
+_AsyncLookup = Callable[[Query, float], Awaitable[Any]]
+
+
+def _async_lookup(resolver: Any) -> _AsyncLookup:
+    """How the async shell asks ``resolver`` one question (chosen once per diagnosis)."""
+    import dns.asyncresolver
+    import dns.resolver
+
+    if resolver is None:
+        resolver = _default_async_resolver()
+    if isinstance(resolver, AsyncLookup):
+        return lambda q, timeout: resolver.alookup(q.name, q.rdtype, timeout)
+    if isinstance(resolver, dns.resolver.BaseResolver) and not isinstance(resolver, dns.asyncresolver.Resolver):
+        resolver = _twin(resolver, dns.asyncresolver.Resolver)  # same settings and cache, async I/O
+    if isinstance(resolver, dns.asyncresolver.Resolver):
+        return functools.partial(_dnspython_async, resolver)
+    if isinstance(resolver, Lookup):
+        # A sync-only resolver object: on a worker thread, so the event loop never blocks.
+        return functools.partial(_in_thread, resolver)
+    raise TypeError(_NOT_A_RESOLVER.format(type(resolver).__name__))
+
+
+async def _dnspython_async(resolver: dns.asyncresolver.Resolver, query: Query, timeout: float) -> DnsAnswer:
+    if not resolver.nameservers:
+        return DnsAnswer(query.name, query.rdtype, DnsStatus.NO_RESOLVER)
+    answer = await resolver.resolve(
+        query.name + ".", query.rdtype, lifetime=timeout, raise_on_no_answer=False, search=False
+    )
+    return answer_from_dnspython(query, answer)
+
+
+async def _in_thread(resolver: Lookup, query: Query, timeout: float) -> DnsAnswer:
+    future = _workers.submit(lambda: resolver.lookup(query.name, query.rdtype, timeout))
+    if future is None:
+        raise RuntimeError("too many DNS lookups in flight")
+    return await asyncio.wrap_future(future)
+
+
+async def _lookup_async(lookup: _AsyncLookup | Any, query: Query, timeout: float) -> DnsAnswer:
     # The deadline bounds every resolver, ours or a test double that ignores `timeout`.
+    if not callable(lookup):  # a resolver object rather than the lookup chosen for it
+        lookup = _async_lookup(lookup)
     try:
         async with asyncio.timeout(timeout):
-            if isinstance(resolver, AsyncLookup):
-                return await resolver.alookup(query.name, query.rdtype, timeout)
-            if not resolver.nameservers:
-                return DnsAnswer(query.name, query.rdtype, DnsStatus.NO_RESOLVER)
-            answer = await resolver.resolve(
-                query.name + ".", query.rdtype, lifetime=timeout, raise_on_no_answer=False, search=False
-            )
+            return _checked(query, await lookup(query, timeout))
     except TimeoutError:
         return DnsAnswer(query.name, query.rdtype, DnsStatus.TIMEOUT, detail="deadline")
     except Exception as error:  # every failure becomes a value
         return answer_from_error(query, error)
-    return answer_from_dnspython(query, answer)
 
 
-async def _execute_async(resolver: Any, item: Query | Probe, timeout: float) -> DnsAnswer | ProbeResult:
+async def _execute_async(lookup: _AsyncLookup, item: Query | Probe, timeout: float) -> DnsAnswer | ProbeResult:
     if isinstance(item, Probe):
         try:
             async with asyncio.timeout(timeout):
                 return await smtp.probe(item, timeout)
         except TimeoutError:
             return _deadline_passed(item)
-    return await _lookup_async(resolver, item, timeout)
-
-
-def _as_async(resolver: Any) -> Any:
-    import dns.asyncresolver
-
-    if resolver is None:
-        return _default_async_resolver()
-    if isinstance(resolver, AsyncLookup | dns.asyncresolver.Resolver):
-        return resolver
-    return _async_twin(resolver)
+    return await _lookup_async(lookup, item, timeout)
 
 
 async def run_async(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
-    """Drive ``flow`` on asyncio; the queries of a batch run concurrently."""
-    stop_at = time.monotonic() + deadline
+    """Drive ``flow`` on asyncio; the queries of a batch run concurrently.
+
+    As in :func:`run_sync`, the deadline starts with the first query.
+    """
     try:
         batch = next(flow)
-        resolver = _as_async(resolver)
+        lookup = _async_lookup(resolver)  # may import dnspython: not DNS time either
+        stop_at = time.monotonic() + deadline
         while True:
             left = stop_at - time.monotonic()
             if left <= 0:
                 answers = tuple(_deadline_passed(q) for q in batch)
             else:
-                answers = tuple(await asyncio.gather(*(_execute_async(resolver, q, left) for q in batch)))
+                answers = tuple(await asyncio.gather(*(_execute_async(lookup, q, left) for q in batch)))
             batch = flow.send(answers)
     except StopIteration as done:
         result: Diagnosis = done.value
         return result
+
+
+#: The name maildiag.bulk imports: the lookup callable for a resolver, as run_async uses it.
+_as_async = _async_lookup

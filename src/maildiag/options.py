@@ -93,6 +93,13 @@ class Options:
         ):
             # NaN would compare false with every bound and never end a wait.
             raise ValueError(f"deadline must be a positive, finite number of seconds, not {self.deadline!r}")
+        if self.resolver is not None and not any(
+            callable(getattr(self.resolver, method, None)) for method in ("lookup", "alookup", "resolve")
+        ):
+            raise TypeError(
+                "resolver must be a dnspython resolver (sync or async) or have lookup() / alookup() "
+                f"like maildiag.testing.FakeResolver, not {type(self.resolver).__name__}"
+            )
         for name in ("extra_domains", "allow", "deny", "sanity_domains"):
             value = getattr(self, name)
             if isinstance(value, str):
