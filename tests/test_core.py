@@ -136,3 +136,30 @@ def test_mx_records_sorted_by_preference_then_name() -> None:
                                  ("20 b.shop.example.", "10 z.shop.example.", "10 a.shop.example.")),))
     hosts = list(dict.fromkeys(q.name for q in batch))
     assert hosts == ["a.shop.example", "z.shop.example", "b.shop.example"]
+
+
+@pytest.mark.parametrize(
+    ("address", "verdict", "suggestion", "first"),
+    [
+        pytest.param("jane@nomail.io,", Verdict.UNDELIVERABLE, None, "mx.null", id="repair-to-null-mx"),
+        pytest.param("<jane@nomail.io>", Verdict.UNDELIVERABLE, None, "mx.null", id="enclosed-null-mx"),
+        pytest.param("jane@gone.io,", Verdict.UNDELIVERABLE, None, "domain.not_found", id="repair-to-nxdomain"),
+        pytest.param("jane@shop.io,", Verdict.FIX, "jane@shop.io", "syntax.repaired.stray_chars",
+                     id="repair-to-working-domain"),
+        pytest.param("jane@slow.io,", Verdict.FIX, "jane@slow.io", "syntax.repaired.stray_chars",
+                     id="repair-dns-unknown-still-fix"),
+        pytest.param("jane@gmial,com", Verdict.FIX, "jane@gmail.com", "syntax.repaired.comma",
+                     id="repair-and-typo-dead-typo-domain"),
+    ],
+)
+def test_a_repaired_address_is_offered_only_if_its_domain_can_take_mail(
+    address: str, verdict: Verdict, suggestion: str | None, first: str
+) -> None:
+    from maildiag import diagnose
+    from maildiag.testing import FakeResolver
+    from maildiag.testing.addresses import MX_ADDRESS
+
+    fake = FakeResolver().null_mx("nomail.io").mx("shop.io", "mx.shop.io", address=MX_ADDRESS).slow("slow.io", 5)
+    d = diagnose(address, resolver=fake, deadline=0.2)
+    assert (d.verdict, d.suggestion) == (verdict, suggestion), d.codes
+    assert d.findings[0].code == first

@@ -10,8 +10,9 @@ import pytest
 import maildiag
 
 PUBLIC = [
-    "Actor", "Blame", "Diagnosis", "DnsAnswer", "DnsStatus", "Finding", "MaildiagError", "MxHost", "Options",
-    "ProviderMatch", "Severity", "UndeliverableError", "Verdict", "__version__", "adiagnose", "diagnose",
+    "Actor", "Blame", "Diagnosis", "DiagnosisDataError", "DnsAnswer", "DnsStatus", "Finding", "MaildiagError",
+    "MxHost", "Options", "ProviderMatch", "Severity", "UndeliverableError", "Verdict", "__version__",
+    "adiagnose", "diagnose",
 ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -118,6 +120,7 @@ def test_raise_for_problems() -> None:
     [
         ({"deadline": 0}, ValueError), ({"deadline": -1}, ValueError), ({"deadline": float("nan")}, ValueError),
         ({"deadline": float("inf")}, ValueError), ({"deadline": True}, ValueError), ({"deadline": "3"}, ValueError),
+        ({"deadline": 1e12}, ValueError), ({"deadline": 3600.5}, ValueError),
         ({"allow": "gmail.com"}, TypeError),
     ],
 )
@@ -138,3 +141,67 @@ def test_a_resolver_per_request_is_not_kept_alive_by_caches() -> None:
     del resolver
     gc.collect()
     assert sum(1 for ref in refs if ref() is not None) == 0
+
+
+def _serialized() -> dict[str, Any]:
+    d = maildiag.diagnose("jane@gmial.com", resolver=FakeResolver().mx("gmial.com", "mx.gmial.com"))
+    assert d.findings and d.mx and d.dns
+    return json.loads(json.dumps(d.to_dict()))
+
+
+def _with(path: str, value: object) -> dict[str, Any]:
+    data = _serialized()
+    *parents, last = path.split(".")
+    node: Any = data
+    for key in parents:
+        node = node[int(key)] if key.isdigit() else node[key]
+    if value is _DROP:
+        del node[last]
+    else:
+        node[last] = value
+    return data
+
+
+_DROP = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    [
+        pytest.param("address", None, "diagnosis.address", id="address-null"),
+        pytest.param("address", _DROP, "diagnosis.address: missing", id="address-missing"),
+        pytest.param("checks", "dns", "diagnosis.checks", id="string-for-a-list"),
+        pytest.param("confidence", 7, "diagnosis.confidence", id="confidence-out-of-range"),
+        pytest.param("confidence", "high", "diagnosis.confidence", id="confidence-text"),
+        pytest.param("normalized", 5, "diagnosis.normalized", id="normalized-number"),
+        pytest.param("verdict", "maybe", "diagnosis.verdict", id="unknown-verdict"),
+        pytest.param("findings", {"code": "x"}, "diagnosis.findings", id="findings-not-a-list"),
+        pytest.param("findings.0.evidence", "abc", "diagnosis.findings[0].evidence", id="evidence-string"),
+        pytest.param("findings.0.params", [1, 2], "diagnosis.findings[0].params", id="params-list"),
+        pytest.param("findings.0.params.domain", {"a": 1}, "diagnosis.findings[0].params.domain",
+                     id="param-value-object"),
+        pytest.param("findings.0.severity", "fatal", "diagnosis.findings[0].severity", id="bad-severity"),
+        pytest.param("mx", "abc", "diagnosis.mx", id="mx-string"),
+        pytest.param("mx.0.preference", "10", "diagnosis.mx[0].preference", id="preference-text"),
+        pytest.param("dns.0.status", "weird", "diagnosis.dns[0].status", id="dns-status"),
+        pytest.param("data_versions", {"psl": 3}, "diagnosis.data_versions.psl", id="version-number"),
+    ],
+)
+def test_from_dict_names_the_field_of_bad_data(path: str, value: object, named: str) -> None:
+    with pytest.raises(maildiag.DiagnosisDataError, match=re.escape(named)):
+        maildiag.Diagnosis.from_dict(_with(path, value))
+
+
+@pytest.mark.parametrize("data", [[], "diagnosis", None, 42], ids=["list", "string", "null", "number"])
+def test_from_dict_of_something_else_entirely_is_a_typed_error(data: object) -> None:
+    with pytest.raises(maildiag.DiagnosisDataError) as info:
+        maildiag.Diagnosis.from_dict(data)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)  # callers catching ValueError keep working
+
+
+def test_from_dict_keeps_a_code_this_version_does_not_know() -> None:
+    # Data from a newer maildiag (a new code) must stay readable by an older one.
+    data = _with("findings.0.code", "domain.some_future_code")
+    d = maildiag.Diagnosis.from_dict(data)
+    assert d.findings[0].code == "domain.some_future_code"
+    assert d.to_dict() == data

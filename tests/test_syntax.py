@@ -551,3 +551,12 @@ def test_a_failing_repair_step_does_not_raise(monkeypatch: pytest.MonkeyPatch) -
     parsed = syntax.check("jane@gmail,com", OPTIONS)
     assert codes(parsed) == ("syntax.domain_invalid_chars",)
     assert syntax.check("ｊａｎｅ@gmail.com", OPTIONS).valid
+
+
+def test_caps_lock_and_a_typo_give_one_consistent_suggestion() -> None:
+    d = maildiag.diagnose("JANE@GMIAL.COM", offline=True)
+    assert d.suggestion == "jane@gmail.com"
+    note = d.find("syntax.uppercase")
+    assert note is not None and note.params["suggestion"] == "jane@gmail.com"
+    # Mixed case is a name, not caps lock: kept as typed.
+    assert maildiag.diagnose("Jane@gmial.com", offline=True).suggestion == "Jane@gmail.com"

@@ -98,6 +98,18 @@ def test_a_bad_domain_is_judged_afresh_every_time() -> None:
     assert len({id(e) for e in errors}) == 3
 
 
+@pytest.mark.parametrize("setting", ["TEST_ENVIRONMENT", "STRICT", "ALLOW_EMPTY_LOCAL"])
+def test_email_validators_module_defaults_do_not_leak_in(setting: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another library in the process may change email-validator's global defaults; both
+    # paths (ASCII fast, Unicode slow) must keep maildiag's own settings.
+    monkeypatch.setattr(email_validator, setting, True)
+    for text in ("jane@shop.test", "jané@shop.test", "@gmail.com", "a" * 65 + "@gmail.com", "é" * 65 + "@gmail.com"):
+        monkeypatch.setattr(email_validator, setting, False)
+        expected = outcome(_validate.validate, text, True)
+        monkeypatch.setattr(email_validator, setting, True)
+        assert outcome(_validate.validate, text, True) == expected, text
+
+
 def test_changed_building_blocks_fall_back_to_validate_email(monkeypatch: pytest.MonkeyPatch) -> None:
     def changed_shape(text: str, allow_smtputf8: bool) -> Any:
         raise TypeError("validate_email_local_part() got an unexpected keyword argument")

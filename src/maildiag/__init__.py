@@ -15,7 +15,7 @@ from maildiag._version import __version__
 
 if TYPE_CHECKING:
     from maildiag.api import adiagnose, diagnose
-    from maildiag.errors import MaildiagError, UndeliverableError
+    from maildiag.errors import DiagnosisDataError, MaildiagError, UndeliverableError
     from maildiag.model import (
         Actor,
         Blame,
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "adiagnose": "maildiag.api",
     "diagnose": "maildiag.api",
+    "DiagnosisDataError": "maildiag.errors",
     "MaildiagError": "maildiag.errors",
     "UndeliverableError": "maildiag.errors",
     "Options": "maildiag.options",
@@ -63,6 +64,7 @@ __all__ = [
     "Actor",
     "Blame",
     "Diagnosis",
+    "DiagnosisDataError",
     "DnsAnswer",
     "DnsStatus",
     "Finding",

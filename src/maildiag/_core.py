@@ -141,13 +141,14 @@ def _offline_part(address: str, options: Options) -> tuple[_Draft, str | None, s
     draft.checks = _OFFLINE_CHECKS if options.suggest_typos else _NO_TYPO_CHECKS
     hit = typo.suggest(ascii_domain, extra_domains=options.extra_domains) if options.suggest_typos else None
     if hit is not None:
-        suggested = f"{local}@{hit.suggestion}"
+        # Caps lock on (JANE@GMIAL.COM): offer the address as the repairs would, lower case.
+        suggested = f"{local.lower() if syntax.is_caps_lock(local) else local}@{hit.suggestion}"
         draft.suggestion = suggested
-        # A repaired input whose domain is also a typo (jane@gmial,com): every repair
-        # message must offer the final suggestion, not the half-way one.
+        # A repaired input whose domain is also a typo (jane@gmial,com), or a caps-lock note:
+        # every message must offer the final suggestion, not the half-way one.
         draft.findings = [
             catalog.make(f.code, {**f.params, "suggestion": suggested}, f.evidence)
-            if f.code.startswith("syntax.repaired.") else f
+            if f.code.startswith("syntax.repaired.") or f.code == "syntax.uppercase" else f
             for f in draft.findings
         ]
         draft.add(
@@ -515,8 +516,17 @@ def _routable(ip: str, options: Options) -> bool:
 def decide(draft: _Draft, options: Options) -> Diagnosis:
     """Turn the gathered findings into a verdict, blame and confidence."""
     findings = draft.findings
+    suggestion = draft.suggestion
     deciding = catalog.deciding(f.code for f in findings)
-    if draft.suggestion is not None:
+    if suggestion is not None and "dns" in draft.checks and not draft.has_code("domain.typo"):
+        # A repair keeps the domain DNS just checked (jane@nomail.io, -> jane@nomail.io): if
+        # that domain cannot take mail, offering the repaired address would send the customer
+        # from one dead address to another. The address is undeliverable; say why first.
+        dead = catalog.deciding(f.code for f in findings if catalog.info(f.code).verdict is not Verdict.FIX)
+        if dead is not None and dead.verdict is Verdict.UNDELIVERABLE:
+            suggestion, deciding = None, dead
+            findings = sorted(findings, key=lambda f: catalog.info(f.code).verdict is not Verdict.UNDELIVERABLE)
+    if suggestion is not None:
         # A repaired or typo-corrected address to offer: the customer can fix it right now,
         # whatever else is wrong with the address as typed. A chain of repairs is only as
         # sure as its least sure step.
@@ -540,7 +550,7 @@ def decide(draft: _Draft, options: Options) -> Diagnosis:
         verdict=verdict,
         blame=blame,
         confidence=confidence,
-        suggestion=draft.suggestion,
+        suggestion=suggestion,
         findings=sort_findings(findings) if len(findings) > 1 else tuple(findings),
         domain=draft.domain,
         mx=tuple(draft.mx),

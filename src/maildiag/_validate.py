@@ -31,13 +31,18 @@ _Fast = Callable[[str, bool], email_validator.ValidatedEmail]
 
 
 def _slow(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
+    # Every setting is explicit: email-validator's module-level defaults (TEST_ENVIRONMENT,
+    # STRICT...) belong to whoever else uses it in the process, not to maildiag.
     return email_validator.validate_email(
         text,
         check_deliverability=False,
         allow_smtputf8=allow_smtputf8,
+        allow_empty_local=False,
         allow_quoted_local=True,
         allow_domain_literal=False,
         allow_display_name=False,
+        strict=False,
+        test_environment=False,
         globally_deliverable=True,
     )
 

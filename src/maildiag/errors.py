@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from maildiag.model import Diagnosis
 
-__all__ = ["MaildiagError", "UndeliverableError"]
+__all__ = ["DiagnosisDataError", "MaildiagError", "UndeliverableError"]
 
 
 class MaildiagError(Exception):
@@ -20,3 +20,10 @@ class UndeliverableError(MaildiagError, ValueError):
     def __init__(self, diagnosis: Diagnosis) -> None:
         self.diagnosis = diagnosis
         super().__init__(f"{diagnosis.address!r}: {diagnosis.verdict.value} ({', '.join(diagnosis.codes)})")
+
+
+class DiagnosisDataError(MaildiagError, ValueError):
+    """Raised by the ``from_dict`` methods for data that is not a serialized diagnosis.
+
+    The message names the field at fault (``findings[2].params``) and what was expected.
+    """

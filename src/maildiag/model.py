@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
 __all__ = [
     "Actor",
@@ -91,6 +91,104 @@ class DnsStatus(StrEnum):
     TIMEOUT = "timeout"  # the query, or our overall deadline, ran out
     NO_RESOLVER = "no_resolver"  # no nameserver is configured on this machine
     ERROR = "error"  # anything else (malformed answer, YXDOMAIN...)
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class _Fields:
+    """Checked access to one object of :meth:`Diagnosis.to_dict` output.
+
+    ``from_dict`` reads data that crossed a process boundary (JSON in a queue, a database
+    row): every problem becomes a :class:`~maildiag.errors.DiagnosisDataError` that names
+    the field, rather than a ``KeyError`` or a string silently split into letters.
+    """
+
+    _REQUIRED: Any = object()
+
+    def __init__(self, data: object, where: str) -> None:
+        if not isinstance(data, Mapping):
+            self.fail(where, "an object", data)
+        self.data: Mapping[str, Any] = data
+        self.where = where
+
+    @staticmethod
+    def fail(where: str, expected: str, got: object) -> NoReturn:
+        from maildiag.errors import DiagnosisDataError
+
+        shown = repr(got) if isinstance(got, str | int | float | bool | None) else type(got).__name__
+        raise DiagnosisDataError(f"{where}: expected {expected}, got {shown[:80]}")
+
+    def _get(self, key: str, default: Any) -> Any:
+        if key in self.data:
+            return self.data[key]
+        if default is self._REQUIRED:
+            from maildiag.errors import DiagnosisDataError
+
+            raise DiagnosisDataError(f"{self.where}.{key}: missing")
+        return default
+
+    def text(self, key: str, default: Any = _REQUIRED) -> str:
+        value = self._get(key, default)
+        if not isinstance(value, str):
+            self.fail(f"{self.where}.{key}", "a string", value)
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        value = self._get(key, None)
+        if value is not None and not isinstance(value, str):
+            self.fail(f"{self.where}.{key}", "a string or null", value)
+        return value
+
+    def integer(self, key: str) -> int:
+        value = self._get(key, self._REQUIRED)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(f"{self.where}.{key}", "an integer", value)
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{self.where}.{key}", "true or false", value)
+        return value
+
+    def fraction(self, key: str, default: float) -> float:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+            self.fail(f"{self.where}.{key}", "a number from 0 to 1", value)
+        return float(value)
+
+    def choice(self, key: str, kind: type[_E], default: Any = _REQUIRED) -> _E:
+        value = self._get(key, default)
+        try:
+            return kind(value)
+        except ValueError:
+            self.fail(f"{self.where}.{key}", "one of " + ", ".join(m.value for m in kind), value)
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, ())
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            self.fail(f"{self.where}.{key}", "a list of strings", value)
+        return tuple(value)
+
+    def objects(self, key: str) -> list[_Fields]:
+        value = self._get(key, ())
+        if not isinstance(value, list | tuple):
+            self.fail(f"{self.where}.{key}", "a list of objects", value)
+        return [_Fields(item, f"{self.where}.{key}[{i}]") for i, item in enumerate(value)]
+
+    def mapping(self, key: str, values: str) -> Mapping[str, Any]:
+        value = self._get(key, {})
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            self.fail(f"{self.where}.{key}", "an object", value)
+        for k, v in value.items():
+            ok = isinstance(v, str) if values == "text" else (
+                v is None or isinstance(v, str | int | float | bool)
+                or (isinstance(v, list | tuple) and all(isinstance(x, str) for x in v))
+            )
+            if not ok:
+                self.fail(f"{self.where}.{key}.{k}", "a string" if values == "text" else "a JSON value", v)
+        return value
 
 
 def _freeze_value(value: Any) -> ParamValue:
@@ -174,14 +272,24 @@ class Finding:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
-        """Rebuild a finding from :meth:`to_dict` output."""
+        """Rebuild a finding from :meth:`to_dict` output.
+
+        Raises:
+            maildiag.errors.DiagnosisDataError: ``data`` is not a serialized finding.
+        """
+        return cls._read(_Fields(data, "finding"))
+
+    @classmethod
+    def _read(cls, f: _Fields) -> Finding:
+        # A code this version does not know is kept: data from a newer maildiag stays
+        # readable (its message falls back to the code itself).
         return cls(
-            code=str(data["code"]),
-            severity=Severity(data["severity"]),
-            blame=Blame(data.get("blame", "none")),
-            actor=Actor(data.get("actor", "nobody")),
-            params=dict(data.get("params") or {}),
-            evidence=tuple(data.get("evidence") or ()),
+            code=f.text("code"),
+            severity=f.choice("severity", Severity),
+            blame=f.choice("blame", Blame, "none"),
+            actor=f.choice("actor", Actor, "nobody"),
+            params=f.mapping("params", "json"),
+            evidence=f.texts("evidence"),
         )
 
 
@@ -227,14 +335,18 @@ class DnsAnswer:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DnsAnswer:
-        """Rebuild from :meth:`to_dict` output."""
+        """Rebuild from :meth:`to_dict` output (raises ``DiagnosisDataError`` otherwise)."""
+        return cls._read(_Fields(data, "dns"))
+
+    @classmethod
+    def _read(cls, f: _Fields) -> DnsAnswer:
         return cls(
-            name=str(data["name"]),
-            rdtype=str(data["rdtype"]),
-            status=DnsStatus(data["status"]),
-            records=tuple(data.get("records") or ()),
-            canonical_name=data.get("canonical_name"),
-            detail=str(data.get("detail") or ""),
+            name=f.text("name"),
+            rdtype=f.text("rdtype"),
+            status=f.choice("status", DnsStatus),
+            records=f.texts("records"),
+            canonical_name=f.optional_text("canonical_name"),
+            detail=f.text("detail", ""),
         )
 
 
@@ -265,12 +377,16 @@ class MxHost:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MxHost:
-        """Rebuild from :meth:`to_dict` output."""
+        """Rebuild from :meth:`to_dict` output (raises ``DiagnosisDataError`` otherwise)."""
+        return cls._read(_Fields(data, "mx"))
+
+    @classmethod
+    def _read(cls, f: _Fields) -> MxHost:
         return cls(
-            preference=int(data["preference"]),
-            host=str(data["host"]),
-            addresses=tuple(data.get("addresses") or ()),
-            implicit=bool(data.get("implicit", False)),
+            preference=f.integer("preference"),
+            host=f.text("host"),
+            addresses=f.texts("addresses"),
+            implicit=f.flag("implicit", False),
         )
 
 
@@ -295,8 +411,12 @@ class ProviderMatch:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ProviderMatch:
-        """Rebuild from :meth:`to_dict` output."""
-        return cls(**{f.name: str(data[f.name]) for f in dataclasses.fields(cls)})
+        """Rebuild from :meth:`to_dict` output (raises ``DiagnosisDataError`` otherwise)."""
+        return cls._read(_Fields(data, "providers"))
+
+    @classmethod
+    def _read(cls, f: _Fields) -> ProviderMatch:
+        return cls(**{field.name: f.text(field.name) for field in dataclasses.fields(cls)})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -430,21 +550,27 @@ class Diagnosis:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Diagnosis:
-        """Rebuild a diagnosis from :meth:`to_dict` output (for example after JSON)."""
+        """Rebuild a diagnosis from :meth:`to_dict` output (for example after JSON).
+
+        Raises:
+            maildiag.errors.DiagnosisDataError: ``data`` is not a serialized diagnosis; the
+                message names the field (``findings[2].params``).
+        """
+        f = _Fields(data, "diagnosis")
         return cls(
-            address=str(data["address"]),
-            normalized=data.get("normalized"),
-            verdict=Verdict(data["verdict"]),
-            blame=Blame(data.get("blame", "none")),
-            confidence=float(data.get("confidence", 0.0)),
-            suggestion=data.get("suggestion"),
-            findings=tuple(Finding.from_dict(f) for f in data.get("findings") or ()),
-            domain=data.get("domain"),
-            mx=tuple(MxHost.from_dict(m) for m in data.get("mx") or ()),
-            providers=tuple(ProviderMatch.from_dict(p) for p in data.get("providers") or ()),
-            dns=tuple(DnsAnswer.from_dict(a) for a in data.get("dns") or ()),
-            data_versions=dict(data.get("data_versions") or {}),
-            checks=tuple(data.get("checks") or ()),
+            address=f.text("address"),
+            normalized=f.optional_text("normalized"),
+            verdict=f.choice("verdict", Verdict),
+            blame=f.choice("blame", Blame, "none"),
+            confidence=f.fraction("confidence", 0.0),
+            suggestion=f.optional_text("suggestion"),
+            findings=tuple(Finding._read(x) for x in f.objects("findings")),
+            domain=f.optional_text("domain"),
+            mx=tuple(MxHost._read(x) for x in f.objects("mx")),
+            providers=tuple(ProviderMatch._read(x) for x in f.objects("providers")),
+            dns=tuple(DnsAnswer._read(x) for x in f.objects("dns")),
+            data_versions=f.mapping("data_versions", "text"),
+            checks=f.texts("checks"),
         )
 
 

@@ -12,13 +12,15 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["DEFAULT_DEADLINE", "Options", "cached_per_domain"]
+__all__ = ["DEFAULT_DEADLINE", "MAX_DEADLINE", "Options", "cached_per_domain"]
 
 _T = TypeVar("_T")
 
 #: The default overall deadline, in seconds, for the DNS part of a diagnosis. A checkout
 #: page waits for this at most; sync and async honour it alike.
 DEFAULT_DEADLINE = 3.0
+#: The longest deadline accepted: a deadline is how long someone waits for one address.
+MAX_DEADLINE = 3600.0
 
 
 #: HELO names and sender domains a prober must not use: not ours, or not a host at all.
@@ -89,10 +91,13 @@ class Options:
             isinstance(self.deadline, bool)
             or not isinstance(self.deadline, int | float)
             or not math.isfinite(self.deadline)
-            or self.deadline <= 0
+            or not 0 < self.deadline <= MAX_DEADLINE
         ):
-            # NaN would compare false with every bound and never end a wait.
-            raise ValueError(f"deadline must be a positive, finite number of seconds, not {self.deadline!r}")
+            # NaN would compare false with every bound and never end a wait; a huge value
+            # overflows the platform's timeouts (threading.TIMEOUT_MAX, time_t).
+            raise ValueError(
+                f"deadline must be a number of seconds above 0 and at most {MAX_DEADLINE:g}, not {self.deadline!r}"
+            )
         if self.resolver is not None and not any(
             callable(getattr(self.resolver, method, None)) for method in ("lookup", "alookup", "resolve")
         ):

@@ -46,6 +46,7 @@ __all__ = [
     "RepairStep",
     "check",
     "code_for_message",
+    "is_caps_lock",
 ]
 
 #: Inputs longer than this are refused before any parsing. A real address is at most 254
@@ -305,7 +306,7 @@ def _notes(v: email_validator.ValidatedEmail) -> tuple[Finding, ...]:
         )
     if v.smtputf8:
         notes.append(catalog.make("syntax.smtputf8", {"local": local}))
-    if _caps_lock(local):
+    if is_caps_lock(local):
         # Caps lock: mailbox names are case-insensitive at every large provider, though
         # RFC 5321 §2.4 lets a receiver treat them as case-sensitive. Only a note, so a
         # valid address is never blocked for it.
@@ -315,7 +316,7 @@ def _notes(v: email_validator.ValidatedEmail) -> tuple[Finding, ...]:
     return tuple(notes)
 
 
-def _caps_lock(local: str) -> bool:
+def is_caps_lock(local: str) -> bool:
     """All letters of the local part are capitals (two at least: "J@x" is just an initial)."""
     return local.isupper() and sum(c.isupper() for c in local) >= 2
 
@@ -394,7 +395,7 @@ def _repair(address: str, options: Options, first_error: Exception) -> ParsedAdd
         # A guess that lands on a quoted local part (RFC 5321 §4.1.2) the customer did not
         # type is no likely intent: report the input's own problem instead.
         return _invalid(address, address, first_error, ())
-    if _caps_lock(v.local_part):
+    if is_caps_lock(v.local_part):
         # The address needs a fix anyway, so the suggestion may as well be in lower case,
         # the form every large provider uses (see _notes about RFC 5321 §2.4).
         lowered = f"{v.local_part.lower()}@{v.domain}"

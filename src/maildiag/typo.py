@@ -477,6 +477,18 @@ def _sld_fix(domain: str, split: _Split) -> tuple[float, str] | None:
     return _best(found)
 
 
+def _doubled_suffix(domain: str, indexes: tuple[_Index, ...]) -> str | None:
+    """``gmail.com.com`` → ``gmail.com``: the suffix typed twice (an autocomplete, or habit).
+
+    Only when what is left is a listed domain: priced as an edit it would be four deletions,
+    far past any budget, yet nobody means a subdomain of ``com.com``.
+    """
+    head, _, last = domain.rpartition(".")
+    if not head.endswith("." + last):
+        return None
+    return head if any(head in index.known for index in indexes) else None
+
+
 # -- public API -----------------------------------------------------------------------------
 
 
@@ -528,6 +540,9 @@ def _suggest(domain: str, extras: tuple[str, ...]) -> TypoSuggestion | None:
     indexes = (_shipped_index(), _extra_index(extras)) if extras else (_shipped_index(),)
     if _is_protected(domain, indexes):
         return None
+    doubled = _doubled_suffix(domain, indexes)
+    if doubled is not None:
+        return TypoSuggestion(domain, doubled, "tld", 1.0)
     split = _split(domain)
     found = [c for index in indexes for c in _domain_candidates(domain, split, index)]
     best = _best(found)
