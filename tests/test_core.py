@@ -163,3 +163,31 @@ def test_a_repaired_address_is_offered_only_if_its_domain_can_take_mail(
     d = diagnose(address, resolver=fake, deadline=0.2)
     assert (d.verdict, d.suggestion) == (verdict, suggestion), d.codes
     assert d.findings[0].code == first
+
+
+_TWO_MX = DnsAnswer("shop.example", "MX", DnsStatus.OK, ("10 mx1.shop.example.", "20 mx2.shop.example."))
+
+
+@pytest.mark.parametrize("backup", [DnsStatus.TIMEOUT, DnsStatus.SERVFAIL, DnsStatus.REFUSED])
+def test_a_failed_backup_mx_lookup_does_not_hide_a_working_primary(backup: DnsStatus) -> None:
+    flow = plan("jane@shop.example", Options())
+    next(flow)
+    batch = flow.send((_TWO_MX,))
+    assert len(batch) == 4
+    d = finish(flow, (
+        DnsAnswer("mx1.shop.example", "A", DnsStatus.OK, ("8.8.4.4",)),
+        DnsAnswer("mx1.shop.example", "AAAA", DnsStatus.NODATA),
+        DnsAnswer("mx2.shop.example", "A", backup),
+        DnsAnswer("mx2.shop.example", "AAAA", backup),
+    ))
+    assert d.verdict is Verdict.OK, d.codes
+    assert len(d.dns) == 5  # the failed lookups stay in the evidence
+
+
+def test_when_every_mx_lookup_failed_it_is_unknown() -> None:
+    flow = plan("jane@shop.example", Options())
+    next(flow)
+    flow.send((_TWO_MX,))
+    d = finish(flow, tuple(DnsAnswer(f"mx{i}.shop.example", t, DnsStatus.TIMEOUT)
+                           for i in (1, 2) for t in ("A", "AAAA")))
+    assert d.verdict is Verdict.UNKNOWN and d.has("dns.timeout")

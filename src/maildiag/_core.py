@@ -224,7 +224,7 @@ def _mail_route(
     by_key = {(q.name, q.rdtype): a for q, a in zip(queries, answers, strict=True)}
 
     usable = 0
-    failed = 0
+    failed: list[DnsAnswer] = []
     for pref, host in records:
         a, aaaa = by_key[(host, "A")], by_key[(host, "AAAA")]
         addresses = tuple(r for x in (a, aaaa) if x.status is DnsStatus.OK for r in x.records)
@@ -240,8 +240,7 @@ def _mail_route(
         elif failures:
             # The query we could not make may hold the one routable address: our failure
             # decides nothing about the host (never "not routable" on a timed-out AAAA).
-            failed += 1
-            _dns_failure(draft, failures[0])
+            failed.append(failures[0])
         elif addresses:
             draft.add("mx.host_not_routable", {"host": host, "addresses": addresses}, evidence)
         elif a.status is DnsStatus.NXDOMAIN and aaaa.status is DnsStatus.NXDOMAIN:
@@ -249,8 +248,12 @@ def _mail_route(
         else:
             draft.add("mx.host_no_address", {"host": host}, evidence)
 
-    if usable == 0 and failed == 0:
+    if usable == 0 and not failed:
         draft.add("mx.no_usable_host", {"domain": domain, "hosts": hosts}, [mx_answer.describe()])
+    elif usable == 0:
+        _dns_failure(draft, failed[0])
+    # With a usable exchanger, a backup whose lookup failed changes nothing: mail goes to the
+    # one that works (RFC 5321 §5.1 tries them in order). Its answer stays in the evidence.
     return draft.mx
 
 

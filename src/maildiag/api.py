@@ -17,8 +17,8 @@ _DEFAULT = Options()
 
 
 @functools.lru_cache(maxsize=256)
-def _derived(base: Options, overrides: tuple[tuple[str, Any], ...]) -> Options:
-    return base.replace(**dict(overrides))
+def _derived(base: Options, overrides: tuple[tuple[str, type, Any], ...]) -> Options:
+    return base.replace(**{k: v for k, _, v in overrides})
 
 
 def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
@@ -31,7 +31,9 @@ def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
     # Checkout code calls diagnose(addr, offline=True) thousands of times: building and
     # validating the same Options each time would cost more than the syntax check.
     try:
-        return _derived(base, tuple(sorted(overrides.items())))
+        # The type is part of the key: deadline=True must not hit deadline=1's entry
+        # (True == 1 and hash alike) and so skip the validation that refuses it.
+        return _derived(base, tuple(sorted((k, type(v), v) for k, v in overrides.items())))
     except TypeError:  # an unhashable option value (extra_providers with dicts)
         return base.replace(**overrides)
 
