@@ -53,6 +53,14 @@ def test_render_falls_back_to_english_then_code() -> None:
     assert messages.render("no.such_code") == "no.such_code"
 
 
+@pytest.mark.parametrize("locale", ["he", "he-IL", "he_IL", "HE", "iw", "iw-IL", "iw_IL"])
+def test_every_spelling_of_hebrew_gets_hebrew(locale: str) -> None:
+    # "iw" is Hebrew's code before 1989, still sent by old Java and Android systems.
+    assert messages.render("mx.null", {"domain": "x.example"}, locale) == messages.render(
+        "mx.null", {"domain": "x.example"}, "he"
+    )
+
+
 def test_shop_can_override_a_template() -> None:
     text = messages.render("domain.typo", {"suggested_address": "a@gmail.com"},
                            templates_override={"domain.typo": "Typo? Try {suggested_address}"})

@@ -61,8 +61,14 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+#: Obsolete language codes still sent by old Java and Android systems (ISO 639 changed them
+#: in 1989): ``iw`` is Hebrew.
+_LEGACY_LANGUAGES = {"iw": "he"}
+
+
 def _base_locale(locale: str) -> str:
-    return locale.replace("_", "-").split("-")[0].lower()
+    base = locale.replace("_", "-").split("-")[0].lower()
+    return _LEGACY_LANGUAGES.get(base, base)
 
 
 class _Params(dict[str, Any]):
