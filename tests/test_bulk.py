@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import threading
 import time
@@ -337,3 +338,18 @@ def test_end_to_end_on_the_loopback_dns_server(run: Runner, resolver: dns.resolv
         (d.address, d.verdict, [f.code for f in d.findings]) for d in expected
     ]
     assert results[0].verdict == "ok" and results[1].has("mx.null") and results[2].verdict == "unknown"
+
+
+async def test_leaving_an_async_run_early_leaves_no_task_behind() -> None:
+    async def endless() -> AsyncIterator[str]:
+        for i in itertools.count():
+            yield f"user{i}@d{i % 20}.example"
+
+    taken = []
+    async with contextlib.aclosing(adiagnose_many(endless(), resolver=_zone(20), concurrency=8)) as results:
+        async for d in results:
+            taken.append(d.address)
+            if len(taken) == 50:
+                break
+    assert taken == [f"user{i}@d{i % 20}.example" for i in range(50)]
+    assert asyncio.all_tasks() == {asyncio.current_task()}

@@ -168,7 +168,8 @@ class _Rows:
     def release(self) -> None:
         raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self) -> list[asyncio.Task[None]]:
+        """Stop reading; returns the tasks of the run still to be awaited."""
         raise NotImplementedError
 
 
@@ -197,8 +198,9 @@ class _CollectionRows(_Rows):
         self._room += 1
         self._fill()
 
-    def close(self) -> None:
+    def close(self) -> list[asyncio.Task[None]]:
         self.finished = True
+        return []
 
 
 class _ThreadRows(_Rows):
@@ -262,10 +264,11 @@ class _ThreadRows(_Rows):
     def release(self) -> None:
         self._room.release()
 
-    def close(self) -> None:
+    def close(self) -> list[asyncio.Task[None]]:
         with self._lock:
             self._stop = True
         self._room.release()  # a reader waiting for room wakes, sees the stop and ends
+        return []
 
 
 class _AsyncRows(_Rows):
@@ -274,7 +277,7 @@ class _AsyncRows(_Rows):
     def __init__(self, rows: AsyncIterable[object], limit: int) -> None:
         super().__init__(limit)
         self._room = asyncio.Semaphore(limit)
-        self._task = asyncio.ensure_future(self._read(rows))
+        self._task: asyncio.Task[None] = asyncio.ensure_future(self._read(rows))
 
     async def _read(self, rows: AsyncIterable[object]) -> None:
         iterator = aiter(rows)
@@ -295,8 +298,9 @@ class _AsyncRows(_Rows):
     def release(self) -> None:
         self._room.release()
 
-    def close(self) -> None:
+    def close(self) -> list[asyncio.Task[None]]:
         self._task.cancel()
+        return [self._task]
 
 
 # -- the ordered window ---------------------------------------------------------------
@@ -357,12 +361,12 @@ class _Window:
 
     async def close(self) -> None:
         """Stop reading and cancel the diagnoses still running."""
-        self._rows.close()
+        readers = self._rows.close()
         tasks = [t for t in self._pending if not isinstance(t, Diagnosis)]
         self._pending.clear()
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *readers, return_exceptions=True)
         if self._lookups is not None:
             await self._lookups.close()
 
