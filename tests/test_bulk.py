@@ -243,6 +243,17 @@ async def test_a_waiter_shares_an_answer_but_not_the_first_askers_deadline() -> 
     assert patient.status is DnsStatus.NODATA  # asked again with its own time left
 
 
+@pytest.mark.parametrize("how", ["timeout", "servfail"])
+def test_a_failing_domain_is_asked_once_per_wave_of_rows_not_once_per_row(how: str) -> None:
+    fake = FakeResolver().fail("down.example", how)
+    rows = [f"user{i}@down.example" for i in range(200)]
+    results = list(diagnose_many(rows, resolver=fake, concurrency=32))
+    assert {d.verdict.value for d in results} == {"unknown"}
+    # Failures are not remembered, but rows asking at the same time share one query (and a
+    # resolver timing out by itself is not taken for a waiter's deadline: no re-asking).
+    assert fake.queries.count(("down.example", "MX")) < 20
+
+
 async def test_failures_are_not_remembered_for_later_addresses() -> None:
     fake = FakeResolver().fail("flaky.example", "servfail")
     shared = _SharedLookups(fake)

@@ -54,6 +54,11 @@ LOOKAHEAD_FACTOR = 4
 SHARED_ANSWERS = 4096
 SHARED_ANSWER_SECONDS = 300.0
 
+#: A shared query that timed out this close to its asker's deadline was ended by that
+#: deadline (asyncio may fire a timer up to its clock resolution early). One that timed
+#: out sooner timed out by itself (the resolver's own lifetime): waiters share that.
+_CLOCK_SLACK = 0.005
+
 #: Only these are remembered: a failure (timeout, SERVFAIL) says something about one moment
 #: of the network, and each later address deserves its own attempt within its own deadline.
 _DEFINITIVE = frozenset({DnsStatus.OK, DnsStatus.NXDOMAIN, DnsStatus.NODATA})
@@ -102,12 +107,14 @@ class _SharedLookups:
             task, flight_stop = flight
             # shield: this waiter's deadline cancels its wait, not the query others share.
             answer = await asyncio.shield(task)
+            now = time.monotonic()
             if (
                 answer.status is DnsStatus.TIMEOUT
+                and now >= flight_stop - _CLOCK_SLACK
                 and flight_stop < stop_at
-                and time.monotonic() < stop_at
+                and now < stop_at
             ):
-                continue  # the first asker ran out of time, not us: ask again
+                continue  # the first asker's deadline ended the query, not ours: ask again
             return answer
 
     async def close(self) -> None:
