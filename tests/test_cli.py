@@ -267,3 +267,24 @@ def test_each_row_is_answered_before_the_next_is_written(dns_server: tuple[str, 
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_a_reader_leaving_early_stops_the_dns_path_quietly(dns_server: tuple[str, int]) -> None:
+    """`maildiag check - | head -1` on the bulk path: the run and its threads end, no traceback."""
+    host, port = dns_server
+    rows = "\n".join(f"user{i}@multi-mx.example" for i in range(300)) + "\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "maildiag", "check", "--json", "--nameserver", f"{host}:{port}", "--allow-private",
+         "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(rows.encode())
+    proc.stdin.close()
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader leaves
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0
+    assert json.loads(first)["address"] == "user0@multi-mx.example"
+    assert b"Traceback" not in err, err.decode(errors="replace")
