@@ -77,6 +77,8 @@ def test_undeliverable_exits_1(dns_server: tuple[str, int]) -> None:
         pytest.param(["check", "--deadline", "0", "x@y.example"], id="bad-deadline"),
         pytest.param(["check", "--deadline", "nan", "x@y.example"], id="nan-deadline"),
         pytest.param(["check", "--deadline", "inf", "x@y.example"], id="inf-deadline"),
+        pytest.param(["check", "--deadline", "1e12", "x@y.example"], id="huge-deadline"),
+        pytest.param(["check", "--offline", "--smtp-port", "0", "x@y.example"], id="port-zero-without-probe"),
         pytest.param(["frobnicate"], id="unknown-command"),
         pytest.param(["check", "--concurrency", "0", "x@y.example"], id="zero-concurrency"),
         pytest.param(["check", "--concurrency", "many", "x@y.example"], id="concurrency-not-a-number"),

@@ -12,7 +12,7 @@ import maildiag
 PUBLIC = [
     "Actor", "Blame", "Diagnosis", "DiagnosisDataError", "DnsAnswer", "DnsStatus", "Finding", "MaildiagError",
     "MxHost", "Options", "ProviderMatch", "Severity", "UndeliverableError", "Verdict", "__version__",
-    "adiagnose", "diagnose",
+    "adiagnose", "adiagnose_many", "diagnose", "diagnose_many",
 ]
 
 

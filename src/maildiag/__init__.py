@@ -15,6 +15,7 @@ from maildiag._version import __version__
 
 if TYPE_CHECKING:
     from maildiag.api import adiagnose, diagnose
+    from maildiag.bulk import adiagnose_many, diagnose_many
     from maildiag.errors import DiagnosisDataError, MaildiagError, UndeliverableError
     from maildiag.model import (
         Actor,
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "adiagnose": "maildiag.api",
     "diagnose": "maildiag.api",
+    "adiagnose_many": "maildiag.bulk",
+    "diagnose_many": "maildiag.bulk",
     "DiagnosisDataError": "maildiag.errors",
     "MaildiagError": "maildiag.errors",
     "UndeliverableError": "maildiag.errors",
@@ -77,5 +80,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "adiagnose",
+    "adiagnose_many",
     "diagnose",
+    "diagnose_many",
 ]

@@ -347,10 +347,8 @@ async def _in_thread(resolver: Lookup, query: Query, timeout: float) -> DnsAnswe
     return await asyncio.wrap_future(future)
 
 
-async def _lookup_async(lookup: _AsyncLookup | Any, query: Query, timeout: float) -> DnsAnswer:
+async def _lookup_async(lookup: _AsyncLookup, query: Query, timeout: float) -> DnsAnswer:
     # The deadline bounds every resolver, ours or a test double that ignores `timeout`.
-    if not callable(lookup):  # a resolver object rather than the lookup chosen for it
-        lookup = _async_lookup(lookup)
     try:
         async with asyncio.timeout(timeout):
             return _checked(query, await lookup(query, timeout))
@@ -389,7 +387,3 @@ async def run_async(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
     except StopIteration as done:
         result: Diagnosis = done.value
         return result
-
-
-#: The name maildiag.bulk imports: the lookup callable for a resolver, as run_async uses it.
-_as_async = _async_lookup

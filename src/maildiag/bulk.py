@@ -30,7 +30,7 @@ from typing import Any
 
 from maildiag import catalog
 from maildiag._core import _Draft, decide, diagnose_offline, plan
-from maildiag._shells import _as_async, _lookup_async, run_async
+from maildiag._shells import _async_lookup, _lookup_async, run_async
 from maildiag.api import _options
 from maildiag.model import Diagnosis, DnsAnswer, DnsStatus
 from maildiag.options import Options
@@ -80,7 +80,7 @@ class _SharedLookups:
     """
 
     def __init__(self, resolver: Any) -> None:
-        self._resolver = resolver
+        self._lookup = _async_lookup(resolver)  # how the async shell would ask it
         self._flights: dict[tuple[str, str], tuple[asyncio.Task[DnsAnswer], float]] = {}
         self._answers: collections.OrderedDict[tuple[str, str], tuple[DnsAnswer, float]] = (
             collections.OrderedDict()
@@ -128,7 +128,7 @@ class _SharedLookups:
         from maildiag._core import Query
 
         try:
-            answer = await _lookup_async(self._resolver, Query(*key), timeout)
+            answer = await _lookup_async(self._lookup, Query(*key), timeout)
         finally:
             self._flights.pop(key, None)
         if answer.status in _DEFINITIVE:
@@ -428,7 +428,7 @@ def _open_window(
     Must be called on the event loop that will run it.
     """
     gate = asyncio.Semaphore(concurrency)
-    resolver = None if opts.offline else _SharedLookups(_as_async(opts.resolver))
+    resolver = None if opts.offline else _SharedLookups(opts.resolver)
 
     async def diagnose_one(address: str) -> Diagnosis:
         async with gate:

@@ -88,10 +88,11 @@ def _human(d: Any, args: argparse.Namespace, out: TextIO) -> None:
             out.write(f"    {i}. {step.text}\n")
 
 
-def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def _options_from(args: argparse.Namespace) -> Any:
+    """The ``Options`` of ``maildiag check``; raises ValueError/TypeError on bad flags."""
     import maildiag
 
-    options = maildiag.Options(
+    return maildiag.Options(
         offline=args.offline,
         deadline=args.deadline,
         resolver=_resolver_for(args.nameserver) if args.nameserver else None,
@@ -102,6 +103,10 @@ def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         mail_from=args.mail_from,
         smtp_ports=tuple(args.smtp_port or (25,)),
     )
+
+
+def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    options = args.options if getattr(args, "options", None) is not None else _options_from(args)
     from maildiag.bulk import DEFAULT_CONCURRENCY, diagnose_many
 
     concurrency = args.concurrency
@@ -217,18 +222,17 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     try:
-        if args.command == "check" and args.nameserver:
-            _resolver_for(args.nameserver)
         if args.command == "check" and not (math.isfinite(args.deadline) and args.deadline > 0):
             raise ValueError("--deadline must be a positive number of seconds")
         if args.command == "check" and args.concurrency is not None and args.concurrency < 1:
             raise ValueError("--concurrency must be a positive integer")
-        if args.command == "check" and args.smtp_probe:
-            import maildiag
-
-            # Refuse a bad HELO or sender before any address is read (see Options).
-            maildiag.Options(smtp_probe=True, helo=args.helo, mail_from=args.mail_from,
-                             smtp_ports=tuple(args.smtp_port or (25,)))
+        if args.command == "check":
+            # Every flag checked before any address is read: a bad --nameserver, --deadline,
+            # --smtp-port, HELO or sender is a usage error (exit 2), never a traceback.
+            try:
+                args.options = _options_from(args)
+            except TypeError as error:
+                raise ValueError(str(error)) from error
         if args.command == "check" and not args.addresses and (stdin or sys.stdin).isatty():
             # Nothing given and nobody piping: waiting for typed input would look like a hang.
             raise ValueError("give addresses, or '-' to read them from standard input")
