@@ -7,6 +7,7 @@ import importlib.metadata
 import disposable_email_domains
 import pytest
 
+import maildiag
 from maildiag import catalog, flags
 from maildiag.model import Verdict
 from maildiag.options import Options
@@ -101,3 +102,11 @@ def test_role_lists_are_tiered() -> None:
     assert flags.role_of("hostmaster") == ("core", "hostmaster")
     assert flags.role_of("marketing-team") == ("wide", "marketing-team")
     assert flags.role_of("jane.doe") is None
+
+
+@pytest.mark.parametrize("spelling", ["bücher.example", "BÜCHER.example", "xn--bcher-kva.example"])
+def test_the_shops_lists_match_an_idn_domain_in_either_spelling(spelling: str) -> None:
+    denied = maildiag.diagnose("jane@bücher.example", offline=True, deny=(spelling,))
+    assert denied.has("policy.denied")
+    allowed = maildiag.diagnose("postmaster@bücher.example", offline=True, allow=(f"@{spelling}",))
+    assert allowed.has("policy.allowed") and not allowed.has("flag.role")

@@ -21,7 +21,7 @@ from hypothesis.errors import InvalidArgument
 
 import maildiag
 from maildiag import Blame, Diagnosis, Finding, Verdict, catalog
-from maildiag.testing import addresses
+from maildiag.testing import FakeResolver, addresses
 from maildiag.testing import strategies as S
 
 pytest_plugins = ["pytester"]
@@ -461,20 +461,53 @@ def test_without_offline_the_guard_is_not_applied(pytester: pytest.Pytester) -> 
     pytester.runpytest(*INNER).assert_outcomes(passed=1)
 
 
-def test_unknown_marker_argument_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    """A misspelt marker argument is reported, not ignored."""
+@pytest.mark.parametrize("fixture", ["maildiag_dns", "no fixture at all"])
+@pytest.mark.parametrize("argument", ["dsn={'shop.example': ['mx.shop.example']}", "ofline=True"])
+def test_unknown_marker_argument_is_a_usage_error(pytester: pytest.Pytester, fixture: str, argument: str) -> None:
+    """A misspelt marker argument is reported, not ignored, even where no fixture reads it."""
+    params = fixture if fixture.startswith("maildiag") else ""
     pytester.makepyfile(
-        """
+        f"""
         import pytest
 
-        @pytest.mark.maildiag(dsn={"shop.example": ["mx.shop.example"]})
-        def test_typo(maildiag_dns):
+        @pytest.mark.maildiag({argument})
+        def test_typo({params}):
             pass
         """
     )
     result = pytester.runpytest(*INNER)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*unknown arguments*dsn*"])
+    result.stdout.fnmatch_lines([f"*unknown arguments*{argument.split('=')[0]}*"])
+
+
+def test_marker_keywords_in_any_spelling_and_misspelt_ones(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import maildiag
+        import pytest
+
+        @pytest.mark.maildiag(dns={"a.example": "SERVFAIL", "b.example": "null_mx", "c.example": "Timeout"})
+        def test_keywords(maildiag_dns):
+            assert maildiag.diagnose("x@a.example", resolver=maildiag_dns).has("dns.servfail")
+            assert maildiag.diagnose("x@b.example", resolver=maildiag_dns).has("mx.null")
+
+        @pytest.mark.maildiag(dns={"a.example": "servfial"})
+        def test_misspelt(maildiag_dns):
+            pass
+        """
+    )
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*servfial*neither a host name*"])
+
+
+def test_fake_resolver_answers_unicode_names_in_their_ascii_form() -> None:
+    from maildiag.testing.addresses import MX_ADDRESS
+
+    fake = FakeResolver().mx("bücher.example", "mx.bücher.example", address=MX_ADDRESS)
+    d = maildiag.diagnose("jane@bücher.example", resolver=fake)
+    assert d.verdict is maildiag.Verdict.OK, d.codes
+    assert fake.asked("bücher.example") and fake.asked("xn--bcher-kva.example")
 
 
 _USES_FIXTURE = """

@@ -126,7 +126,9 @@ def judge(
     if d.verdict in (Verdict.FIX, Verdict.UNDELIVERABLE):
         finding = _deciding(d)
         return Refusal(_kind(d, finding), finding, d.suggestion or suggestion, d)
-    if d.verdict is Verdict.RISKY:
+    if d.verdict in (Verdict.RISKY, Verdict.UNKNOWN):
+        # The shop's refusals rest on data files, not DNS: a timeout that makes the verdict
+        # unknown must not let a disposable address through.
         for code, kind, refused in (
             ("flag.disposable", "disposable", refuse_disposable),
             ("flag.role", "role", refuse_role),

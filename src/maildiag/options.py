@@ -33,6 +33,23 @@ _FORBIDDEN_NAMES = frozenset(
 )
 
 
+def _list_entry(entry: str) -> str:
+    """A shop's list entry (``domain``, ``@domain`` or ``local@domain``) in the form the
+    checks compare: lower case, the domain in its ASCII (IDNA) form, as email-validator gives
+    it, so ``bücher.example`` and ``xn--bcher-kva.example`` are the same entry."""
+    entry = entry.strip().lower()
+    if entry.isascii():
+        return entry
+    head, at, domain = entry.rpartition("@")
+    try:
+        import idna
+
+        domain = idna.encode(domain.rstrip("."), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return entry  # not a domain name at all: kept as given, it simply never matches
+    return f"{head}{at}{domain}"
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Options:
     """Settings of a diagnosis.
@@ -109,7 +126,7 @@ class Options:
             value = getattr(self, name)
             if isinstance(value, str):
                 raise TypeError(f"{name} must be a sequence of strings, not a single string")
-            object.__setattr__(self, name, tuple(str(v).strip().lower() for v in value))
+            object.__setattr__(self, name, tuple(_list_entry(str(v)) for v in value))
         object.__setattr__(self, "extra_providers", tuple(self.extra_providers))
         self._check_smtp()
         # Options key several per-domain caches; hash the fields once, not on every lookup.

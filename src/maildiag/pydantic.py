@@ -125,16 +125,19 @@ class MaildiagEmail:
         object.__setattr__(self, "_options", opts)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.with_info_after_validator_function(
-            self._validate,
-            core_schema.str_schema(),
-        )
+        if source is not str:
+            raise TypeError(f"MaildiagEmail annotates str fields, not {source!r}")
+        # handler(source) keeps what comes before in Annotated[...] (max_length, a shop's own
+        # AfterValidator): maildiag runs after those, never instead of them.
+        return core_schema.with_info_after_validator_function(self._validate, handler(source))
 
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         # What EmailStr publishes: clients (OpenAPI generators, browsers) know "email".
-        return {"type": "string", "format": "email"}
+        json_schema = handler(schema)
+        json_schema["format"] = "email"
+        return json_schema
 
     def _validate(self, value: str, info: core_schema.ValidationInfo) -> str:
         context = info.context if isinstance(info.context, Mapping) else {}

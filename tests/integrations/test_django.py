@@ -204,7 +204,9 @@ def customer_model(dj: Any) -> type[Any]:
     from django.db import models
 
     class Customer(models.Model):
-        email = models.EmailField(validators=[dj.MaildiagEmailValidator(refuse_disposable=True)])
+        # Typos are the form's question ("did you mean...?", and the customer may insist);
+        # the model refuses what must never be stored.
+        email = models.EmailField(validators=[dj.MaildiagEmailValidator(refuse_disposable=True, accept_as_typed=True)])
 
         class Meta:
             app_label = "maildiag_integration_tests"
@@ -216,8 +218,9 @@ def customer_model(dj: Any) -> type[Any]:
     ("address", "codes"),
     [
         pytest.param("jane@gmail.com", [], id="valid"),
-        pytest.param("jane@gmial.com", ["email_typo"], id="typo"),
+        pytest.param("jane@gmai.com", [], id="typo-is-the-forms-question"),
         pytest.param("x@mailinator.com", ["email_disposable"], id="disposable-refused"),
+        pytest.param("jane", ["invalid", "invalid"], id="not-an-address"),
         # The model field keeps Django's default validator too; both speak.
         pytest.param("jane@gmail,com", ["invalid", "email_typo"], id="comma"),
     ],
@@ -242,6 +245,31 @@ def test_modelform_uses_the_field_through_field_classes(dj: Any, customer_model:
     assert isinstance(CustomerForm().fields["email"], dj.MaildiagEmailField)
     assert [e.code for e in errors_of(CustomerForm(data={"email": "jane@gmail,com"}))] == ["email_typo"]
     assert CustomerForm(data={"email": "jane@gmail.com"}).is_valid()
+    assert [e.code for e in errors_of(CustomerForm(data={"email": "jane@gmial.com"}))] == ["email_typo"]
+
+
+def test_a_modelform_customer_can_keep_a_typo(dj: Any, customer_model: type[Any]) -> None:
+    """The docs' ModelForm: the field asks about the typo, the model does not ask again."""
+
+    class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
+        keep_as_typed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+        class Meta:
+            model = customer_model
+            fields = ("email",)
+            field_classes = {"email": dj.MaildiagEmailField}  # noqa: RUF012 - Django reads Meta once
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if self.fields["keep_as_typed"].to_python(self["keep_as_typed"].data):
+                self.fields["email"].accept_as_typed()
+
+    assert [e.code for e in errors_of(CustomerForm(data={"email": "jane@gmai.com"}))] == ["email_typo"]
+    kept = CustomerForm(data={"email": "jane@gmai.com", "keep_as_typed": "on"})
+    assert kept.is_valid(), kept.errors
+    assert [e.code for e in errors_of(CustomerForm(data={"email": "x@mailinator.com", "keep_as_typed": "on"}))] == [
+        "email_disposable"
+    ]
 
 
 def test_deconstruct_and_equality(dj: Any) -> None:
@@ -269,10 +297,13 @@ def test_customer_insists_pattern(dj: Any) -> None:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            if self["keep_as_typed"].value():
+            # to_python, not .value(): the hidden input posts the text "False" when unticked.
+            if self.fields["keep_as_typed"].to_python(self["keep_as_typed"].data):
                 self.fields["email"].accept_as_typed()
 
     assert only_error(Signup(data={"email": "jane@gmai.com"})).code == "email_typo"
+    for unticked in ("False", "false", "0", ""):
+        assert only_error(Signup(data={"email": "jane@gmai.com", "keep_as_typed": unticked})).code == "email_typo"
     kept = Signup(data={"email": "jane@gmai.com", "keep_as_typed": "on"})
     assert kept.is_valid() and kept.cleaned_data["email"] == "jane@gmai.com"
     # Only that form instance changed, not the class's field.
@@ -371,3 +402,21 @@ def test_every_refusal_kind_has_a_code(dj: Any) -> None:
     from maildiag._forms import KINDS
 
     assert set(dj.ERROR_CODES) == set(KINDS)
+
+
+@pytest.mark.parametrize(
+    ("address", "code"),
+    [
+        pytest.param("x@mailinator.com", "email_disposable", id="disposable"),
+        pytest.param("postmaster@shop.example", "email_role", id="role"),
+    ],
+)
+def test_the_shops_refusals_hold_when_dns_fails(dj: Any, address: str, code: str) -> None:
+    # The refusals rest on data files: our DNS timing out (unknown) must not let them through.
+    broken = FakeResolver().fail("mailinator.com", "timeout").fail("shop.example", "servfail")
+    validator = dj.MaildiagEmailValidator(offline=False, refuse_disposable=True, refuse_role=True,
+                                          resolver=broken, deadline=0.5)
+    with pytest.raises(ValidationError) as refused:
+        validator(address)
+    assert refused.value.code == code
+    dj.MaildiagEmailValidator(offline=False, resolver=broken, deadline=0.5)(address)  # not asked: accepted

@@ -353,3 +353,33 @@ def test_every_refusal_kind_has_an_error_type() -> None:
 
     assert set(ERROR_TYPES) == set(KINDS)
     assert all(t.startswith("email_") for t in ERROR_TYPES.values())
+
+
+def test_what_comes_before_in_annotated_still_applies() -> None:
+    from pydantic import AfterValidator, Field
+
+    seen: list[str] = []
+
+    def shop_check(value: str) -> str:
+        seen.append(value)
+        return value
+
+    class Short(BaseModel):
+        email: Annotated[str, Field(max_length=10), MaildiagEmail()]
+
+    class Checked(BaseModel):
+        email: Annotated[str, AfterValidator(shop_check), MaildiagEmail()]
+
+    with pytest.raises(ValidationError) as info:
+        Short(email="jane@gmail.com")
+    assert info.value.errors()[0]["type"] == "string_too_long"
+    assert Short.model_json_schema()["properties"]["email"]["maxLength"] == 10
+    assert Checked(email="jane@gmail.com").email == "jane@gmail.com"
+    assert seen == ["jane@gmail.com"]
+
+
+def test_only_str_fields_take_the_annotation() -> None:
+    with pytest.raises(TypeError, match="annotates str fields"):
+
+        class Wrong(BaseModel):
+            email: Annotated[int, MaildiagEmail()]

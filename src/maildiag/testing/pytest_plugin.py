@@ -16,7 +16,7 @@ setting apply ``maildiag_offline`` to the marked test or to every test.
 
 Nothing here imports maildiag's resolver code or Hypothesis at load: the fixtures import
 what they need when a test asks for them. ``-p no:maildiag`` turns the plugin off; with
-plugin autoloading disabled, ``-p maildiag.testing.pytest_plugin`` turns it on.
+plugin autoloading disabled, ``-p maildiag`` (the entry point's name) turns it on.
 """
 
 from __future__ import annotations
@@ -90,10 +90,17 @@ def _apply_dns(fake: FakeResolver, spec: object) -> None:
     if not isinstance(spec, Mapping):
         raise pytest.UsageError(f"@pytest.mark.maildiag(dns=...) must be a dict, not {spec!r}")
     for domain, hosts in spec.items():
-        if hosts == "null-mx":
+        keyword = hosts.strip().lower().replace("_", "-") if isinstance(hosts, str) else None
+        if keyword == "null-mx":
             fake.null_mx(domain)
-        elif hosts in _FAILURES:
-            fake.fail(domain, hosts)
+        elif keyword in _FAILURES:
+            fake.fail(domain, keyword)
+        elif isinstance(hosts, str) and "." not in hosts.strip("."):
+            # No MX host name is a single label: "SERVFIAL" is a misspelt keyword, not a host.
+            raise pytest.UsageError(
+                f"@pytest.mark.maildiag(dns=...): {domain!r} maps to {hosts!r}, neither a host name "
+                f"nor 'null-mx' or one of {_FAILURES}"
+            )
         elif isinstance(hosts, str):
             # A routable (but unreachable) address: with loopback, maildiag's default options
             # would rightly call the domain undeliverable, which no one writing
@@ -164,9 +171,11 @@ def maildiag_offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def _maildiag_offline_when_asked(request: pytest.FixtureRequest) -> None:
     """Apply ``maildiag_offline`` where the marker, the option or the ini setting asks."""
     config = request.config
-    marker = request.node.get_closest_marker("maildiag")
+    # Checked on every marked test, whichever fixtures it asks for: a misspelt
+    # @pytest.mark.maildiag(ofline=True) must fail, not silently drop the guard.
+    kwargs = _marker_kwargs(request)
     if (
-        (marker is not None and marker.kwargs.get("offline"))
+        kwargs.get("offline")
         or config.getoption("maildiag_offline")
         or config.getini("maildiag_offline")
     ):
