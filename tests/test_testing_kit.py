@@ -549,3 +549,40 @@ def test_docs_table_states_the_guarantees() -> None:
         assert address == f"`{s.address}`" and verdict == s.verdict.value
         assert re.findall(r"`([a-z_.]+)`", codes) == list(s.codes)
         assert suggestion == (f"`{s.suggestion}`" if s.suggestion else "")
+
+
+def test_maildiag_offline_forbids_probing_a_server_off_loopback(pytester: pytest.Pytester) -> None:
+    """Only loopback test servers may be probed; nothing here ever opens a connection: the
+    inner tests put a recording stub under the guard first."""
+    pytester.makepyfile(
+        """
+        import asyncio
+        import maildiag.smtp
+        import pytest
+        from maildiag.smtp import Probe
+
+        calls = []
+
+        @pytest.fixture
+        def stub(monkeypatch):
+            async def record(request, timeout):
+                calls.append(request.address)
+            monkeypatch.setattr(maildiag.smtp, "probe", record)
+
+        def probe(address):
+            request = Probe("mx.shop.example", address, 25, "probe.shop-mail.example",
+                            "bounces@shop-mail.example", ("jane@shop.example",), False)
+            asyncio.run(maildiag.smtp.probe(request, 1.0))
+
+        def test_loopback_is_fine(stub, maildiag_offline):
+            probe("127.0.0.1")
+            probe("::1")
+            assert calls == ["127.0.0.1", "::1"]
+
+        def test_global_address_fails(stub, maildiag_offline):
+            probe("8.8.4.4")
+        """
+    )
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*tried to probe 8.8.4.4 by SMTP*"])

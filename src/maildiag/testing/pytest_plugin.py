@@ -142,7 +142,8 @@ def maildiag_scenarios(request: pytest.FixtureRequest) -> FakeResolver:
 
 @pytest.fixture
 def maildiag_offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail the test if anything reaches for real DNS through maildiag or dnspython.
+    """Fail the test if anything reaches for real DNS through maildiag or dnspython, or
+    probes a mail server that is not on loopback.
 
     maildiag's shared resolver builders (sync and async) and dnspython's own
     ``Resolver.resolve`` (sync and async, so also a resolver passed as ``resolver=``) are
@@ -165,6 +166,21 @@ def maildiag_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(maildiag._shells, "_default_async_resolver", forbidden)
     monkeypatch.setattr(dns.resolver.Resolver, "resolve", forbidden)
     monkeypatch.setattr(dns.asyncresolver.Resolver, "resolve", forbidden_async)
+
+    # An SMTP probe is network too: only a test server on loopback may be probed.
+    import ipaddress
+
+    import maildiag.smtp
+
+    real_probe = maildiag.smtp.probe
+
+    async def loopback_probe_only(request: Any, timeout: float) -> Any:
+        if not ipaddress.ip_address(request.address).is_loopback:
+            pytest.fail(f"maildiag tried to probe {request.address} by SMTP, which maildiag_offline "
+                        "forbids: only loopback test servers may be probed.")
+        return await real_probe(request, timeout)
+
+    monkeypatch.setattr(maildiag.smtp, "probe", loopback_probe_only)
 
 
 @pytest.fixture(autouse=True)
