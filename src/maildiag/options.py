@@ -50,6 +50,11 @@ def _list_entry(entry: str) -> str:
     return f"{head}{at}{domain}"
 
 
+#: The I/O settings, and their values in :meth:`Options.data_view`.
+_IO_DEFAULTS: dict[str, Any] = {"resolver": None, "deadline": DEFAULT_DEADLINE, "offline": False, "locale": "en"}
+_IO_FIELDS = frozenset(_IO_DEFAULTS)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Options:
     """Settings of a diagnosis.
@@ -179,14 +184,19 @@ class Options:
         """
         view = self._data_view
         if view is None:
-            view = dataclasses.replace(self, resolver=None, deadline=DEFAULT_DEADLINE, offline=False, locale="en")
+            view = dataclasses.replace(self, **_IO_DEFAULTS)
             object.__setattr__(view, "_data_view", view)
             object.__setattr__(self, "_data_view", view)
         return view
 
     def replace(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied."""
-        return dataclasses.replace(self, **changes)
+        new = dataclasses.replace(self, **changes)
+        if changes.keys() <= _IO_FIELDS:
+            # A resolver per request (the common override) leaves the data view as it was:
+            # share it rather than build and validate another Options on every call.
+            object.__setattr__(new, "_data_view", self.data_view())
+        return new
 
 
 def cached_per_domain(fn: Callable[[str, Options], _T]) -> Callable[[str, Options], _T]:
