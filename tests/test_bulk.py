@@ -365,3 +365,124 @@ async def test_leaving_an_async_run_early_leaves_no_task_behind() -> None:
                 break
     assert taken == [f"user{i}@d{i % 20}.example" for i in range(50)]
     assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+# -- the input's own thread, its end and its errors -------------------------------------------
+
+
+def _healthy() -> FakeResolver:
+    return FakeResolver().mx("shop.example", "mx.shop.example", address=MX_ADDRESS)
+
+
+def test_a_generator_is_read_on_the_callers_thread() -> None:
+    readers: set[str] = set()
+
+    def rows() -> Iterator[str]:
+        for i in range(50):
+            readers.add(threading.current_thread().name)
+            yield f"u{i}@shop.example"
+
+    results = list(diagnose_many(rows(), resolver=_healthy(), concurrency=4))
+    assert [d.address for d in results] == [f"u{i}@shop.example" for i in range(50)]
+    assert readers == {threading.current_thread().name}
+
+
+def test_a_sqlite_cursor_works_as_input() -> None:
+    # sqlite3 objects refuse to be used from another thread: the input must be read on ours.
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.execute("create table customers (email text)")
+    db.executemany("insert into customers values (?)", [(f"u{i}@shop.example",) for i in range(20)] + [(None,)])
+    cursor = db.execute("select email from customers order by rowid")
+    results = list(diagnose_many((row[0] for row in cursor), resolver=_healthy()))
+    assert len(results) == 21
+    assert {d.verdict.value for d in results[:20]} == {"ok"}
+    assert results[20].has("input.not_text")
+
+
+@pytest.mark.parametrize("reader_thread", [False, True], ids=["callers-thread", "reader-thread"])
+@pytest.mark.parametrize("error", [SystemExit(3), KeyboardInterrupt(), ValueError("bad row")],
+                         ids=["SystemExit", "KeyboardInterrupt", "ValueError"])
+def test_whatever_the_input_raises_reaches_the_caller_after_the_rows_before_it(
+    reader_thread: bool, error: BaseException
+) -> None:
+    def rows() -> Iterator[str]:
+        yield "a@shop.example"
+        yield "b@shop.example"
+        raise error
+
+    got: list[str] = []
+    raised: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            for d in diagnose_many(rows(), resolver=_healthy(), reader_thread=reader_thread):
+                got.append(d.address)  # noqa: PERF401 - the rows before the error must be kept
+        except BaseException as e:  # what the caller sees
+            raised.append(e)
+
+    worker = threading.Thread(target=consume, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the run hung"
+    assert got == ["a@shop.example", "b@shop.example"]
+    assert raised == [error]
+
+
+def test_an_async_input_cancelled_upstream_ends_the_run_with_its_error() -> None:
+    async def main() -> tuple[list[str], BaseException | None]:
+        upstream: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        upstream.cancel()
+
+        async def rows() -> AsyncIterator[str]:
+            yield "a@shop.example"
+            yield await upstream  # raises CancelledError, as an input fed by a cancelled task does
+
+        got: list[str] = []
+        try:
+            async with asyncio.timeout(10):
+                async for d in adiagnose_many(rows(), resolver=_healthy()):
+                    got.append(d.address)  # noqa: PERF401 - the rows before the error must be kept
+        except asyncio.CancelledError as e:
+            return got, e
+        return got, None
+
+    got, error = asyncio.run(main())
+    assert got == ["a@shop.example"]
+    assert isinstance(error, asyncio.CancelledError)
+
+
+def test_a_row_arriving_while_the_window_looks_is_never_lost() -> None:
+    """The race a reader thread can win: the last row and the end arrive between the
+    window's look at the buffer and its look at the end of the input."""
+    from maildiag.bulk import _Rows, _Window
+
+    class Racing(_Rows):
+        def __init__(self) -> None:
+            super().__init__(8)
+            self.raced = False
+
+        def take(self) -> list[object]:
+            rows = super().take()
+            if not self.raced:  # after an empty look, the reader adds its last row and ends
+                self.raced = True
+                self._buffer.append("late@shop.example")
+                self.finished = True
+            return rows
+
+        def release(self) -> None:
+            pass
+
+        def close(self) -> list[asyncio.Task[None]]:
+            return []
+
+    async def main() -> list[str]:
+        window = _Window(Racing(), lambda row: maildiag.diagnose(str(row), offline=True), None)
+        out = []
+        with contextlib.suppress(StopAsyncIteration):
+            while True:
+                out.append((await window.next()).address)
+        return out
+
+    assert asyncio.run(main()) == ["late@shop.example"]

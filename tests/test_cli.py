@@ -164,7 +164,19 @@ def test_a_row_in_a_wrong_encoding_neither_stops_nor_drops_the_batch() -> None:
     assert b"Traceback" not in result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 3
-    assert lines[1].startswith(b'{"address": "\xff@gmial.com"')  # the row comes back byte for byte
+    rows = [json.loads(line.decode("utf-8")) for line in lines]  # every line is valid UTF-8 JSON
+    # The row comes back as it was read: its bytes are recoverable with surrogateescape.
+    assert rows[1]["address"].encode("utf-8", "surrogateescape") == b"\xff@gmial.com"
+    assert [r["address"] for r in (rows[0], rows[2])] == ["a@gmail.com", "b@x.com"]
+
+
+def test_a_dash_among_addresses_reads_standard_input_there() -> None:
+    out = io.StringIO()
+    code = main(["check", "--offline", "--json", "a@gmail.com", "-", "b@gmail.com"], out=out,
+                stdin=io.StringIO("x@gmail.com\ny@gmail.com\n"))
+    assert code == 0
+    assert [json.loads(line)["address"] for line in out.getvalue().splitlines()] == [
+        "a@gmail.com", "x@gmail.com", "y@gmail.com", "b@gmail.com"]
 
 
 def test_smtp_probe_from_the_command_line(dns_server: tuple[str, int], smtp_server: Any) -> None:
@@ -230,8 +242,9 @@ def test_a_row_in_a_wrong_encoding_passes_through_the_dns_path_too(dns_server: t
     assert b"Traceback" not in result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 3
-    assert lines[1].startswith(b'{"address": "\xff@multi-mx.example"')
-    assert json.loads(lines[2])["verdict"] == "undeliverable"
+    rows = [json.loads(line.decode("utf-8")) for line in lines]
+    assert rows[1]["address"].encode("utf-8", "surrogateescape") == b"\xff@multi-mx.example"
+    assert rows[2]["verdict"] == "undeliverable"
 
 
 def _readline_within(stream: Any, seconds: float) -> bytes:

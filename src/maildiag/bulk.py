@@ -180,6 +180,36 @@ class _Rows:
         raise NotImplementedError
 
 
+class _InputAborted(Exception):
+    """Carries a ``BaseException`` from the caller's input out of the event loop's tasks."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
+class _FedRows(_Rows):
+    """Rows the caller's own thread reads and hands over (:func:`diagnose_many`).
+
+    Database cursors, Django querysets inside a transaction and sqlite3 connections belong
+    to the thread that made them: the blocking shell reads the input there, between taking
+    results, and feeds the rows to the event loop's thread. Its own end and errors stay on
+    the caller's thread; the window only learns that no more rows will come.
+    """
+
+    def feed(self, rows: list[object], end: bool) -> None:
+        self._buffer.extend(rows)
+        self.finished = self.finished or end
+        self._wake()
+
+    def release(self) -> None:
+        pass  # the caller's thread keeps the count: it reads only when there is room
+
+    def close(self) -> list[asyncio.Task[None]]:
+        self.finished = True
+        return []
+
+
 class _CollectionRows(_Rows):
     """A list, tuple or other collection: iterating it cannot block, so it is read inline."""
 
@@ -284,6 +314,7 @@ class _AsyncRows(_Rows):
     def __init__(self, rows: AsyncIterable[object], limit: int) -> None:
         super().__init__(limit)
         self._room = asyncio.Semaphore(limit)
+        self._closing = False
         self._task: asyncio.Task[None] = asyncio.ensure_future(self._read(rows))
 
     async def _read(self, rows: AsyncIterable[object]) -> None:
@@ -294,7 +325,11 @@ class _AsyncRows(_Rows):
                 row = await anext(iterator)
             except StopAsyncIteration:
                 self.finished = True
-            except Exception as error:  # the caller's iterator failed: reported in its place
+            except BaseException as error:  # the caller's iterator failed: reported in its place
+                if self._closing:
+                    raise  # our own close() cancelled the read
+                # Even a CancelledError from the input (an upstream task cancelled) must end
+                # the run with an error, not leave the window waiting for rows forever.
                 self.finished, self.error = True, error
             else:
                 self._buffer.append(row)
@@ -306,6 +341,7 @@ class _AsyncRows(_Rows):
         self._room.release()
 
     def close(self) -> list[asyncio.Task[None]]:
+        self._closing = True
         self._task.cancel()
         return [self._task]
 
@@ -327,6 +363,16 @@ class _Window:
         self._lookups = lookups
         self._pending: collections.deque[Diagnosis | asyncio.Task[Diagnosis]] = collections.deque()
 
+    @property
+    def rows(self) -> _Rows:
+        """Where this window's rows come from."""
+        return self._rows
+
+    def start_arrived(self) -> None:
+        """Start a diagnosis for every row that has arrived (without waiting for anything)."""
+        for row in self._rows.take():
+            self._pending.append(self._start(row))
+
     def head_ready(self) -> bool:
         """True when the next result can be handed back without waiting."""
         if not self._pending:
@@ -347,6 +393,10 @@ class _Window:
         way to the caller is not yet the caller's.
         """
         while True:
+            # `finished` before `take()`: a reader thread appends its last row and then marks
+            # the end, so an end seen first means every row is in what take() returns. Read
+            # after, a row arriving in between would be lost.
+            finished = self._rows.finished
             for row in self._rows.take():
                 self._pending.append(self._start(row))
             if self.head_ready():
@@ -354,10 +404,14 @@ class _Window:
                 if release:
                     self._rows.release()
                 return head if isinstance(head, Diagnosis) else head.result()
-            if not self._pending and self._rows.finished:
+            if not self._pending and finished:
                 error, self._rows.error = self._rows.error, None
-                if error is not None:
+                if isinstance(error, Exception):
                     raise error
+                if error is not None:
+                    # KeyboardInterrupt, SystemExit, CancelledError from the caller's input:
+                    # raised inside a task they would stop the event loop, not reach the caller.
+                    raise _InputAborted(error)
                 raise StopAsyncIteration
             waits: list[asyncio.Future[Any]] = [self._rows.wait()]
             if self._pending:
@@ -421,7 +475,7 @@ def _rows_for(addresses: Iterable[object] | AsyncIterable[object], limit: int) -
 
 
 def _open_window(
-    addresses: Iterable[object] | AsyncIterable[object], opts: Options, concurrency: int, lookahead: int
+    addresses: Iterable[object] | AsyncIterable[object] | _Rows, opts: Options, concurrency: int, lookahead: int
 ) -> _Window:
     """A window for one run: its own single-flight resolver and its own concurrency bound.
 
@@ -442,7 +496,8 @@ def _open_window(
             return diagnose_offline(row, opts)
         return asyncio.ensure_future(diagnose_one(row))
 
-    return _Window(_rows_for(addresses, lookahead), start, resolver)
+    rows = addresses if isinstance(addresses, _Rows) else _rows_for(addresses, lookahead)
+    return _Window(rows, start, resolver)
 
 
 def adiagnose_many(
@@ -463,9 +518,11 @@ def adiagnose_many(
     Args:
         addresses: an iterable or async iterable of addresses (a list, a generator, a
             database cursor, lines of a file). Read at most ``lookahead`` rows ahead of the
-            results taken; a blocking iterable is read on a thread of its own, never on the
-            event loop. A row that is not a ``str`` (``None`` from a NULL column, ``bytes``)
-            gets a diagnosis with the finding ``input.not_text`` in its place.
+            results taken; a plain iterator is read on a thread of its own, never on the
+            event loop (an input tied to its thread, such as a sqlite3 cursor, belongs in
+            :func:`diagnose_many`, which reads on the caller's thread). A row that is not a
+            ``str`` (``None`` from a NULL column, ``bytes``) gets a diagnosis with the
+            finding ``input.not_text`` in its place.
         concurrency: diagnoses waiting on DNS at once, at most.
         lookahead: rows read ahead of the results taken, at most (default
             ``4 * concurrency``; at least ``concurrency``). Bounds memory.
@@ -484,8 +541,8 @@ def adiagnose_many(
     Raises:
         ValueError: an invalid setting, or ``smtp_probe=True`` without ``allow_smtp_probe``.
         TypeError: ``addresses`` is a single string.
-        Exception: whatever the input iterator raises, after the results of the rows it
-            gave before.
+        BaseException: whatever the input iterator raises, after the results of the rows
+            it gave before.
 
     .. versionadded:: 0.2.0
     """
@@ -507,6 +564,8 @@ async def _arun(
                 result = await window.next()
             except StopAsyncIteration:
                 return
+            except _InputAborted as aborted:
+                raise aborted.error from None
             if not count % _CHUNK:
                 # Offline rows and cached answers complete without awaiting anything: let
                 # the caller's other tasks run now and then.
@@ -516,25 +575,67 @@ async def _arun(
         await window.close()
 
 
-#: Results carried from the event loop thread to the caller per hop, at most: one hop per
-#: row would cost more than many an offline diagnosis.
+#: Results carried from the event loop thread to the caller per hop, at most (and rows
+#: fed to it): one hop per row would cost more than many an offline diagnosis.
 _CHUNK = 64
 
 
-async def _take(window: _Window, most: int, handed: int) -> list[Diagnosis]:
-    """The next result, and those after it that are ready now (up to ``most``).
+def _fed_run(
+    window: _Window, rows: Iterator[object], lookahead: int, call: Callable[[Any], Any]
+) -> Generator[Diagnosis, None, None]:
+    """Read ``rows`` on this (the caller's) thread and feed them to ``window``, taking results
+    as they come, with at most ``lookahead`` rows read and not yet handed back."""
+    outstanding = 0  # rows fed and not yet handed to the caller
+    ended = False
+    failure: BaseException | None = None
+    handed = 0
+    while True:
+        batch: list[object] = []
+        while not ended and len(batch) < _CHUNK and outstanding + len(batch) < lookahead:
+            try:
+                batch.append(next(rows))
+            except StopIteration:
+                ended = True
+            except BaseException as error:  # raised here, after the rows before it
+                ended, failure = True, error
+        # Wait for a result only when no more rows can be read now; otherwise take what is
+        # ready and read on, so diagnoses start as early as rows arrive.
+        room_left = not ended and outstanding + len(batch) < lookahead
+        chunk, done = call(_take(window, _CHUNK, handed, feed=(batch, ended), wait=not room_left))
+        outstanding += len(batch) - len(chunk)
+        handed = len(chunk)
+        yield from chunk
+        if done:
+            if failure is not None:
+                raise failure
+            return
+
+
+async def _take(
+    window: _Window, most: int, handed: int, *, feed: tuple[list[object], bool] | None = None, wait: bool = True
+) -> tuple[list[Diagnosis], bool]:
+    """The results ready now (up to ``most``), waiting for one if ``wait``; and whether the
+    run has ended.
 
     ``handed`` results of the previous chunk have reached the caller: only now do their
-    rows stop counting against the look-ahead.
+    rows stop counting against the look-ahead. ``feed`` hands over rows the caller's thread
+    read (and whether its input ended), for :class:`_FedRows`.
     """
     window.release(handed)
+    if feed is not None:
+        rows = window.rows
+        assert isinstance(rows, _FedRows)
+        rows.feed(*feed)
+        window.start_arrived()
+    results: list[Diagnosis] = []
     try:
-        results = [await window.next(release=False)]
+        if wait:
+            results.append(await window.next(release=False))
+        while len(results) < most and window.head_ready():
+            results.append(await window.next(release=False))
     except StopAsyncIteration:
-        return []
-    while len(results) < most and window.head_ready():
-        results.append(await window.next(release=False))
-    return results
+        return results, True
+    return results, False
 
 
 def diagnose_many(
@@ -545,14 +646,27 @@ def diagnose_many(
     lookahead: int | None = None,
     options: Options | None = None,
     allow_smtp_probe: bool = False,
+    reader_thread: bool = False,
     **overrides: Any,
 ) -> Generator[Diagnosis, None, None]:
     """The blocking twin of :func:`adiagnose_many`: same arguments, same results, same order.
 
     The run happens on an event loop in a thread of its own (the async shell, with every
     query's deadline kept by ``asyncio.timeout``), so this works from any code, including
-    code already inside an event loop (Django, Jupyter). With ``offline=True`` there is no
-    I/O to overlap, and rows are diagnosed on the caller's thread as they are taken.
+    code already inside an event loop (Django, Jupyter). The input is read on the caller's
+    thread, between results, so a database cursor or a Django queryset inside a transaction
+    works as it would in a plain loop. With ``offline=True`` there is no I/O to overlap, and
+    rows are diagnosed on the caller's thread as they are taken.
+
+    Args:
+        reader_thread: read the input on a thread of its own instead, so results keep coming
+            while the input blocks (an interactive terminal, a slow pipe: ``maildiag check -``
+            does this). The input must then be usable from another thread (a file is; a
+            sqlite3 cursor is not).
+
+    Other arguments, the result and the exceptions are those of :func:`adiagnose_many`;
+    whatever the input raises (even ``KeyboardInterrupt``) is raised on the caller's thread
+    after the results of the rows before it.
 
     Close the iterator (``contextlib.closing``, or let it be collected) to stop a run
     early; the diagnoses in flight are cancelled and the loop thread ends.
@@ -565,31 +679,38 @@ def diagnose_many(
         raise TypeError("addresses must be an iterable of addresses, not a single address")
     if opts.offline:
         return (diagnose_offline(row, opts) if isinstance(row, str) else _not_text(row) for row in addresses)
-    return _run_in_thread(addresses, opts, concurrency, limit)
+    return _run_in_thread(addresses, opts, concurrency, limit, reader_thread)
 
 
 def _run_in_thread(
-    addresses: Iterable[object], opts: Options, concurrency: int, lookahead: int
+    addresses: Iterable[object], opts: Options, concurrency: int, lookahead: int, reader_thread: bool
 ) -> Generator[Diagnosis, None, None]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="maildiag-bulk-loop", daemon=True)
     thread.start()
 
     def call(coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        try:
+            return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        except _InputAborted as aborted:  # the input's KeyboardInterrupt, on the caller's thread
+            raise aborted.error from None
+
+    source: Iterable[object] | _Rows = addresses if reader_thread else _FedRows(lookahead)
 
     async def open_window() -> _Window:
-        return _open_window(addresses, opts, concurrency, lookahead)
+        return _open_window(source, opts, concurrency, lookahead)
 
     window: _Window | None = None
     try:
         window = call(open_window())
-        chunk: list[Diagnosis] = []
-        while True:
-            chunk = call(_take(window, _CHUNK, len(chunk)))
-            if not chunk:
-                return
-            yield from chunk
+        if reader_thread:
+            chunk: list[Diagnosis] = []
+            done = False
+            while not done:
+                chunk, done = call(_take(window, _CHUNK, len(chunk)))
+                yield from chunk
+        else:
+            yield from _fed_run(window, iter(addresses), lookahead, call)
     finally:
         try:
             if window is not None:

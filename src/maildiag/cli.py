@@ -55,11 +55,13 @@ def _resolver_for(spec: str) -> Any:
 
 
 def _addresses(given: Sequence[str], stdin: TextIO) -> Iterator[str]:
-    if not given or given == ["-"]:
-        for line in stdin:
-            yield line.rstrip("\r\n")
-    else:
-        yield from given
+    # Each "-" stands for the lines of standard input, where it is (as cat does).
+    for item in given or ["-"]:
+        if item == "-":
+            for line in stdin:
+                yield line.rstrip("\r\n")
+        else:
+            yield item
 
 
 def _human(d: Any, args: argparse.Namespace, out: TextIO) -> None:
@@ -118,6 +120,8 @@ def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     results = diagnose_many(
         _addresses(args.addresses, stdin), options=options, concurrency=concurrency,
         allow_smtp_probe=args.smtp_probe,
+        # Standard input may be a person typing: answer each line while the next is awaited.
+        reader_thread=not args.addresses or "-" in args.addresses,
     )
     # closing: a reader leaving early (BrokenPipeError) stops the run and its threads at once.
     with contextlib.closing(results):
@@ -137,7 +141,13 @@ def _write(d: Any, seen: set[str], args: argparse.Namespace, out: TextIO) -> Non
             step.text
             for step in checklist(d, args.locale, sender_name=args.sender_name, sender_address=args.sender_address)
         ]
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        text = json.dumps(row, ensure_ascii=False)
+        if any("\ud800" <= c <= "\udfff" for c in text):
+            # Undecodable input bytes arrive as lone surrogates (surrogateescape): written
+            # raw they would make the line invalid UTF-8, which JSON must be (RFC 8259 §8.1).
+            # Escaped, the line is valid and json.loads gives the same string back.
+            text = json.dumps(row)
+        out.write(text + "\n")
     else:
         _human(d, args, out)
     out.flush()
