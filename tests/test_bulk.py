@@ -486,3 +486,11 @@ def test_a_row_arriving_while_the_window_looks_is_never_lost() -> None:
         return out
 
     assert asyncio.run(main()) == ["late@shop.example"]
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_something_that_is_no_iterable_is_a_type_error_at_once(offline: bool) -> None:
+    with pytest.raises(TypeError, match="iterable of addresses"):
+        diagnose_many(5, offline=offline, resolver=None if offline else _healthy())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="iterable of addresses"):
+        adiagnose_many(5, offline=offline)  # type: ignore[arg-type]

@@ -303,3 +303,9 @@ def test_a_reader_leaving_early_stops_the_dns_path_quietly(dns_server: tuple[str
     assert proc.wait(timeout=60) == 0
     assert json.loads(first)["address"] == "user0@multi-mx.example"
     assert b"Traceback" not in err, err.decode(errors="replace")
+
+
+def test_a_byte_order_mark_before_the_first_address_is_dropped() -> None:
+    out = io.StringIO()
+    assert main(["check", "--offline", "--json", "-"], out=out, stdin=io.StringIO("\ufeffjane@gmail.com\n")) == 0
+    assert json.loads(out.getvalue())["address"] == "jane@gmail.com"

@@ -125,7 +125,9 @@ def judge(
         d = diagnose(address, options=options.replace(suggest_typos=False))
     if d.verdict in (Verdict.FIX, Verdict.UNDELIVERABLE):
         finding = _deciding(d)
-        return Refusal(_kind(d, finding), finding, d.suggestion or suggestion, d)
+        # After an insisted-upon typo, the first suggestion (jane@gmail.com) is the one to
+        # offer, not the repair of the address as typed (jane@gmial,com -> jane@gmial.com).
+        return Refusal(_kind(d, finding), finding, suggestion or d.suggestion, d)
     if d.verdict in (Verdict.RISKY, Verdict.UNKNOWN):
         # The shop's refusals rest on data files, not DNS: a timeout that makes the verdict
         # unknown must not let a disposable address through.

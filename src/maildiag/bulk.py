@@ -551,6 +551,8 @@ def adiagnose_many(
     if isinstance(addresses, str | bytes):
         # A str is iterable: diagnosing each of its characters is never what was meant.
         raise TypeError("addresses must be an iterable of addresses, not a single address")
+    if not isinstance(addresses, Iterable | AsyncIterable):
+        raise TypeError(f"addresses must be an iterable of addresses, not {type(addresses).__name__}")
     return _arun(addresses, opts, concurrency, limit)
 
 
@@ -677,6 +679,8 @@ def diagnose_many(
     limit = _check_settings(opts, concurrency, lookahead, allow_smtp_probe)
     if isinstance(addresses, str | bytes):
         raise TypeError("addresses must be an iterable of addresses, not a single address")
+    if not isinstance(addresses, Iterable):
+        raise TypeError(f"addresses must be an iterable of addresses, not {type(addresses).__name__}")
     if opts.offline:
         return (diagnose_offline(row, opts) if isinstance(row, str) else _not_text(row) for row in addresses)
     return _run_in_thread(addresses, opts, concurrency, limit, reader_thread)

@@ -58,8 +58,10 @@ def _addresses(given: Sequence[str], stdin: TextIO) -> Iterator[str]:
     # Each "-" stands for the lines of standard input, where it is (as cat does).
     for item in given or ["-"]:
         if item == "-":
-            for line in stdin:
-                yield line.rstrip("\r\n")
+            for i, line in enumerate(stdin):
+                # A file saved by Windows Notepad starts with a byte-order mark: not part of
+                # the first address.
+                yield (line.removeprefix("\ufeff") if i == 0 else line).rstrip("\r\n")
         else:
             yield item
 

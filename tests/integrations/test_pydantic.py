@@ -194,6 +194,13 @@ def test_repaired_input_cannot_be_kept_as_typed() -> None:
     assert only_error(exc)["ctx"] == {"code": "syntax.repaired.comma", "suggestion": "jane@gmail.com"}
 
 
+def test_insisting_on_a_repaired_typo_still_offers_the_first_suggestion() -> None:
+    """'jane@gmial,com' kept: its repair alone (jane@gmial.com) is the wrong thing to offer."""
+    with pytest.raises(ValidationError) as exc:
+        KeepAsTyped.model_validate({"email": "jane@gmial,com", "keep_as_typed": True})
+    assert only_error(exc)["ctx"]["suggestion"] == "jane@gmail.com"
+
+
 def test_an_insisted_typo_is_still_judged_by_the_shop_rules() -> None:
     """gmial.com is a typo-squat on the disposable lists: a shop refusing those refuses it,
     and still offers the suggestion."""
