@@ -1,7 +1,7 @@
 """Bulk-check the addresses in a CSV export, for a support team or a list clean-up.
 
 Reads the CSV as a stream (a file or stdin), checks up to ``--concurrency`` addresses at
-a time with ``maildiag.adiagnose``, and writes one JSON line per input row, in input
+a time with ``maildiag.diagnose_many``, and writes one JSON line per input row, in input
 order, keeping every row: empty cells, duplicates and junk included, each with its
 original columns under ``"row"``. Memory stays flat however long the file is.
 
@@ -17,18 +17,15 @@ Filter the result with jq, e.g. who to contact about a typo::
 from __future__ import annotations
 
 import argparse
-import asyncio
 import collections
+import contextlib
 import csv
 import json
 import sys
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import maildiag
-
-# (row number, row, address, running diagnosis)
-_Pending = tuple[int, dict[str, Any], str, "asyncio.Task[maildiag.Diagnosis]"]
 
 # Names an address column usually has in shop exports, tried in this order.
 LIKELY_COLUMNS = ("email", "e-mail", "email address", "mail", "address")
@@ -59,28 +56,25 @@ def record(number: int, row: dict[str, Any], address: str, d: maildiag.Diagnosis
     }
 
 
-async def check_rows(
+def check_rows(
     rows: Iterable[dict[str, Any]], column: str, *, concurrency: int, locale: str, options: maildiag.Options
-) -> AsyncIterator[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
     """Diagnose each row's ``column``, at most ``concurrency`` at a time; yield in input order."""
-    # A sliding window of running diagnoses: the oldest is awaited first, so output order is
-    # input order and at most `concurrency` rows are held in memory. adiagnose never raises
-    # for a bad address, and each call keeps options.deadline, so one slow domain delays the
-    # window by a bounded time only.
-    window: collections.deque[_Pending] = collections.deque()
-    for number, row in enumerate(rows, start=1):  # data rows; the header is not counted
-        address = row.get(column) or ""  # a short row has None there: still a row to report
-        task = asyncio.ensure_future(maildiag.adiagnose(address, options=options))
-        window.append((number, row, address, task))
-        if len(window) >= concurrency:
-            yield await _finish(window.popleft(), locale)
-    while window:
-        yield await _finish(window.popleft(), locale)
+    # diagnose_many gives one result per address, in input order, and reads only a bounded
+    # number of rows ahead: the rows it has read and not yet answered wait here, in order.
+    waiting: collections.deque[tuple[int, dict[str, Any], str]] = collections.deque()
 
+    def addresses() -> Iterator[str]:
+        for number, row in enumerate(rows, start=1):  # data rows; the header is not counted
+            address = row.get(column) or ""  # a short row has None there: still a row to report
+            waiting.append((number, row, address))
+            yield address
 
-async def _finish(entry: _Pending, locale: str) -> dict[str, Any]:
-    number, row, address, task = entry
-    return record(number, row, address, await task, locale)
+    results = maildiag.diagnose_many(addresses(), concurrency=concurrency, options=options)
+    with contextlib.closing(results):
+        for d in results:
+            number, row, address = waiting.popleft()
+            yield record(number, row, address, d, locale)
 
 
 def read_rows(stream: IO[str], column: str | None) -> tuple[str, Iterator[dict[str, Any]]]:
@@ -91,14 +85,14 @@ def read_rows(stream: IO[str], column: str | None) -> tuple[str, Iterator[dict[s
     return pick_column(list(reader.fieldnames), column), iter(reader)
 
 
-async def run(args: argparse.Namespace, stream: IO[str], out: IO[str]) -> int:
+def run(args: argparse.Namespace, stream: IO[str], out: IO[str]) -> int:
     options = maildiag.Options(offline=args.offline, deadline=args.deadline)
     if args.scenarios:
         from maildiag.testing.addresses import scenario_resolver
 
         options = options.replace(resolver=scenario_resolver())
     column, rows = read_rows(stream, args.column)
-    async for result in check_rows(rows, column, concurrency=args.concurrency, locale=args.locale, options=options):
+    for result in check_rows(rows, column, concurrency=args.concurrency, locale=args.locale, options=options):
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     return 0
 
@@ -118,10 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--concurrency must be at least 1")
 
     if args.csv == "-":
-        return asyncio.run(run(args, sys.stdin, sys.stdout))
+        return run(args, sys.stdin, sys.stdout)
     # newline="" as the csv module asks: quoted fields may hold line breaks.
     with open(args.csv, newline="", encoding="utf-8-sig") as stream:
-        return asyncio.run(run(args, stream, sys.stdout))
+        return run(args, stream, sys.stdout)
 
 
 if __name__ == "__main__":
