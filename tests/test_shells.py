@@ -234,3 +234,18 @@ def test_the_deadline_still_bounds_dns() -> None:
     d = maildiag.diagnose("jane@shop.io", resolver=fake, deadline=0.1)
     assert time.monotonic() - start < 0.3
     assert d.verdict is Verdict.UNKNOWN and d.has("dns.timeout")
+
+
+def test_when_no_thread_can_start_the_lookup_is_an_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    from maildiag import _shells
+
+    monkeypatch.setattr(_shells, "_workers", _shells._Workers())  # none idle: each lookup starts one
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    start = time.monotonic()
+    d = maildiag.diagnose("jane@shop.io", resolver=healthy(), deadline=2)
+    assert time.monotonic() - start < 1  # answered at once, not at the deadline
+    assert d.verdict is Verdict.UNKNOWN and d.has("dns.error")

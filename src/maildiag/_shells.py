@@ -85,7 +85,12 @@ class _Workers:
                 return None
         inbox.put((future, fn))
         if start:
-            threading.Thread(target=self._work, args=(inbox,), name="maildiag-dns", daemon=True).start()
+            try:
+                threading.Thread(target=self._work, args=(inbox,), name="maildiag-dns", daemon=True).start()
+            except RuntimeError:  # "can't start new thread": the process is at its limit
+                with self._lock:
+                    self._threads -= 1
+                return None
         return future
 
     def _work(self, inbox: queue.SimpleQueue[_Task]) -> None:
