@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["DEFAULT_DEADLINE", "MAX_DEADLINE", "Options", "cached_per_domain"]
+__all__ = ["DEFAULT_DEADLINE", "MAX_DEADLINE", "Options", "ascii_domain", "cached_per_domain"]
 
 _T = TypeVar("_T")
 
@@ -33,21 +33,34 @@ _FORBIDDEN_NAMES = frozenset(
 )
 
 
+def ascii_domain(name: str) -> str | None:
+    """``name`` (lower case, no trailing dot) in its ASCII (IDNA, UTS #46) form, as
+    email-validator gives a domain; ``None`` when it is no domain name at all.
+
+    One conversion for every place that compares a domain given by a person (the shop's
+    lists, the test kit's fake zone) with one from an address: ``bücher.example`` and
+    ``xn--bcher-kva.example`` must be the same name.
+    """
+    if name.isascii():
+        return name
+    import idna  # only for Unicode names: the pytest plugin imports this module on every run
+
+    try:
+        return idna.encode(name, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+
+
 def _list_entry(entry: str) -> str:
     """A shop's list entry (``domain``, ``@domain`` or ``local@domain``) in the form the
-    checks compare: lower case, the domain in its ASCII (IDNA) form, as email-validator gives
-    it, so ``bücher.example`` and ``xn--bcher-kva.example`` are the same entry."""
+    checks compare: lower case, the domain in its ASCII (IDNA) form."""
     entry = entry.strip().lower()
     if entry.isascii():
         return entry
     head, at, domain = entry.rpartition("@")
-    try:
-        import idna
-
-        domain = idna.encode(domain.rstrip("."), uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return entry  # not a domain name at all: kept as given, it simply never matches
-    return f"{head}{at}{domain}"
+    converted = ascii_domain(domain.rstrip("."))
+    # Not a domain name at all: kept as given, it simply never matches.
+    return entry if converted is None else f"{head}{at}{converted}"
 
 
 #: The I/O settings, and their values in :meth:`Options.data_view`.

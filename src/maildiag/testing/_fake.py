@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 
 from maildiag.model import DnsAnswer, DnsStatus
+from maildiag.options import ascii_domain
 
 __all__ = ["FakeResolver"]
 
@@ -30,14 +31,7 @@ def _norm(name: str) -> str:
     # maildiag asks for the ASCII (IDNA) form of a name, as email-validator gives it: a zone
     # written with bücher.example must answer xn--bcher-kva.example.
     name = name.strip().rstrip(".").lower()
-    if name.isascii():
-        return name
-    import idna  # only for Unicode names: the plugin loads this module on every test run
-
-    try:
-        return idna.encode(name, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
-        return name
+    return ascii_domain(name) or name
 
 
 class FakeResolver:
