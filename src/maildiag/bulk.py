@@ -176,8 +176,12 @@ class _Rows:
         raise NotImplementedError
 
     def close(self) -> list[asyncio.Task[None]]:
-        """Stop reading; returns the tasks of the run still to be awaited."""
-        raise NotImplementedError
+        """Stop reading; returns the tasks of the run still to be awaited.
+
+        Rows read inline have nothing running: no more of them are taken.
+        """
+        self.finished = True
+        return []
 
 
 class _InputAborted(Exception):
@@ -205,10 +209,6 @@ class _FedRows(_Rows):
     def release(self) -> None:
         pass  # the caller's thread keeps the count: it reads only when there is room
 
-    def close(self) -> list[asyncio.Task[None]]:
-        self.finished = True
-        return []
-
 
 class _CollectionRows(_Rows):
     """A list, tuple or other collection: iterating it cannot block, so it is read inline."""
@@ -234,10 +234,6 @@ class _CollectionRows(_Rows):
     def release(self) -> None:
         self._room += 1
         self._fill()
-
-    def close(self) -> list[asyncio.Task[None]]:
-        self.finished = True
-        return []
 
 
 class _ThreadRows(_Rows):
@@ -466,6 +462,15 @@ def _check_settings(opts: Options, concurrency: int, lookahead: int | None, allo
     return lookahead
 
 
+def _check_addresses(addresses: object, kinds: Any) -> None:
+    """Refuse, before any row is read, an input that is not an iterable of addresses."""
+    if isinstance(addresses, str | bytes):
+        # A str is iterable: diagnosing each of its characters is never what was meant.
+        raise TypeError("addresses must be an iterable of addresses, not a single address")
+    if not isinstance(addresses, kinds):
+        raise TypeError(f"addresses must be an iterable of addresses, not {type(addresses).__name__}")
+
+
 def _rows_for(addresses: Iterable[object] | AsyncIterable[object], limit: int) -> _Rows:
     if isinstance(addresses, AsyncIterable):
         return _AsyncRows(addresses, limit)
@@ -546,13 +551,9 @@ def adiagnose_many(
 
     .. versionadded:: 0.2.0
     """
+    _check_addresses(addresses, Iterable | AsyncIterable)
     opts = _options(options, overrides)
     limit = _check_settings(opts, concurrency, lookahead, allow_smtp_probe)
-    if isinstance(addresses, str | bytes):
-        # A str is iterable: diagnosing each of its characters is never what was meant.
-        raise TypeError("addresses must be an iterable of addresses, not a single address")
-    if not isinstance(addresses, Iterable | AsyncIterable):
-        raise TypeError(f"addresses must be an iterable of addresses, not {type(addresses).__name__}")
     return _arun(addresses, opts, concurrency, limit)
 
 
@@ -675,12 +676,9 @@ def diagnose_many(
 
     .. versionadded:: 0.2.0
     """
+    _check_addresses(addresses, Iterable)
     opts = _options(options, overrides)
     limit = _check_settings(opts, concurrency, lookahead, allow_smtp_probe)
-    if isinstance(addresses, str | bytes):
-        raise TypeError("addresses must be an iterable of addresses, not a single address")
-    if not isinstance(addresses, Iterable):
-        raise TypeError(f"addresses must be an iterable of addresses, not {type(addresses).__name__}")
     if opts.offline:
         return (diagnose_offline(row, opts) if isinstance(row, str) else _not_text(row) for row in addresses)
     return _run_in_thread(addresses, opts, concurrency, limit, reader_thread)
