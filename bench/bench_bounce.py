@@ -2,7 +2,7 @@
 
     python bench/bench_bounce.py [CORPUS_DIR] [--details]
 
-Reads ``manifest.tsv`` of the corpus (default ``../shared/corpora/bounces-dev`` next to the
+Reads ``manifest.tsv`` of the corpus (default ``tests/corpora/bounces-dev``, vendored in this
 repository), runs both parsers over the same messages in one run and prints a Markdown table.
 
 Figures (micro-averaged over (message, address) pairs, addresses lowercased):
@@ -38,7 +38,7 @@ from flufl.bounce import all_failures
 from maildiag.bounce import BounceKind, parse_bounce, reasons
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpora" / "bounces-dev"
+DEFAULT_CORPUS = HERE.parent / "tests" / "corpora" / "bounces-dev"
 FAILURE_KINDS = {"permanent", "temporary"}
 KIND_OF = {"feedback": BounceKind.COMPLAINT, "autoreply": BounceKind.AUTO_REPLY,
            "delivered": BounceKind.DELIVERED}

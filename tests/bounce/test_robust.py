@@ -42,7 +42,7 @@ import random  # noqa: E402
 
 from maildiag.bounce import _parse  # noqa: E402
 
-CORPUS = pathlib.Path(__file__).resolve().parents[3] / "shared" / "corpora" / "bounces-dev"
+CORPUS = pathlib.Path(__file__).resolve().parents[1] / "corpora" / "bounces-dev"
 
 
 def _parse_unguarded(raw: bytes) -> BounceReport:
