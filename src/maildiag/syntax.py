@@ -425,6 +425,10 @@ def _known_domain(domain: str, options: Options) -> bool:
     # not pay for them on the fast path.
     from maildiag import providers, typo
 
+    if len(domain) > DOMAIN_MAX_LENGTH:
+        # No known domain is longer (RFC 1035 §2.3.4); checked first so that a step trying
+        # every split of a long text stays linear (issue 9.1).
+        return False
     domain = domain.lower()
     return domain in options.extra_domains or typo.is_known_domain(domain) or providers.is_known_domain(domain)
 
@@ -473,18 +477,23 @@ def _step_mailto(text: str, options: Options) -> str | None:
 
 
 # RFC 5322 §3.4 name-addr: an optional display name, then the address in angle brackets.
-_NAME_ADDR = re.compile(r"(?P<name>[^<>]*)<(?P<addr>[^<>]*@[^<>]*?)(?P<close>>?)[\s.,;]*", re.DOTALL)
+# The address part is possessive (``*+``) and its "@" is checked after the match: a lazy
+# ``[^<>]*@[^<>]*?`` could split at every "@" of "x<@@@...<" and backtracked quadratically
+# (issue 9.1). Separators after an unclosed address are stripped in code instead.
+_NAME_ADDR = re.compile(r"(?P<name>[^<>]*+)<(?P<addr>[^<>]*+)(?P<close>>?)[\s.,;]*+", re.DOTALL)
+_AFTER_ADDRESS = " \t\r\n\f\v.,;"
 
 
 def _step_display_name(text: str, options: Options) -> str | None:
     match = _NAME_ADDR.fullmatch(text)
-    if match is None or not match["name"].strip():
+    if match is None or "@" not in match["addr"] or not match["name"].strip():
         return None
     if not match["close"] and not match["name"][-1].isspace():
         # Without the closing ">", only "Jane <jane@..." is a name; in "jane<x@..." the
         # "<" is a slip inside the local part, and "x@..." would be someone else.
         return None
-    return match["addr"].strip()
+    addr = match["addr"] if match["close"] else match["addr"].rstrip(_AFTER_ADDRESS)
+    return addr.strip() if "@" in addr else None
 
 
 _PAIRS = MappingProxyType({
@@ -544,6 +553,8 @@ def _step_missing_at(text: str, options: Options) -> str | None:
     # when what follows is a domain we know hosts mailboxes, else it is a pure guess.
     # Scanning from the left finds the longest known suffix first.
     for match in _AT_SEPARATOR.finditer(text):
+        if len(text) - match.end() > DOMAIN_MAX_LENGTH:
+            continue  # not a domain; skipped before slicing, so long text stays linear
         local, domain = text[: match.start()], text[match.end() :]
         if local and "." in domain and _known_domain(domain, options):
             return f"{local}@{domain}"
@@ -571,18 +582,22 @@ def _step_inner_space(text: str, options: Options) -> str | None:
     return f"{local.rstrip()}@{_SPACED_DOT.sub('.', domain.lstrip())}"
 
 
-# ASCII punctuation that cannot end a domain (anything but letters, digits and '.').
-_TRAILING = re.compile(r"[!-\-/:-@\[-`{-~]+\Z")
+# ASCII punctuation that cannot end a domain (anything but letters, digits and '.'). Found
+# by walking back from the end: a regex search for a run anchored at \Z retried the run
+# from every position inside it, quadratic on long runs of punctuation (issue 9.1).
+_TRAILING = frozenset("!\"#$%&'()*+,-/:;<=>?@[\\]^_`{|}~")
 # Characters that cannot start a local part: they are not atext (RFC 5322 §3.2.3).
 _LEADING = re.compile(r"\A[<(\[{,;:>)\]}\\]+")
 
 
 def _step_stray_chars(text: str, options: Options) -> str | None:
     new = text
-    trailing = _TRAILING.search(new)
+    start = len(new)
+    while start and new[start - 1] in _TRAILING:
+        start -= 1
     # Not into the local part, and not the "]" closing an IP literal (RFC 5321 §4.1.3).
-    if trailing is not None and "@" in new[: trailing.start()] and "@[" not in new:
-        new = new[: trailing.start()]
+    if start < len(new) and "@" in new[:start] and "@[" not in new:
+        new = new[:start]
     new = _LEADING.sub("", new)
     if new.count('"') == 1:
         # A lone quote cannot open a quoted local part; it is a slip of the finger.

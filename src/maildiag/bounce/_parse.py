@@ -703,17 +703,19 @@ def _names_who_missed_it(lowered: str, pos: int) -> bool:
 
 def _fields(text: str) -> list[tuple[str, str]]:
     """``Name: value`` lines with RFC 5322 continuation lines unfolded, blank lines as ("", "")."""
-    out: list[tuple[str, str]] = []
+    # Continuation pieces are collected in a list and joined once per field: appending to a
+    # growing string made a field folded over many lines quadratic (issue 9.1).
+    out: list[tuple[str, list[str]]] = []
     for line in text.splitlines():
         if not line.strip():
-            out.append(("", ""))
+            out.append(("", []))
         elif line[0] in " \t" and out and out[-1][0]:
-            out[-1] = (out[-1][0], out[-1][1] + " " + line.strip())
+            out[-1][1].append(line.strip())
         else:
             name, sep, value = line.partition(":")
             if sep and name and " " not in name.strip() and len(name) < 64:
-                out.append((name.strip().lower(), value.strip()))
-    return out
+                out.append((name.strip().lower(), [value.strip()]))
+    return [(name, " ".join(pieces)) for name, pieces in out]
 
 
 def _typed(value: str) -> str:

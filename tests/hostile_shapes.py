@@ -1,0 +1,82 @@
+"""Adversarial input shapes of a given size, shared by tests/test_growth.py and bench/bench_growth.py.
+
+Each builder returns about ``size`` bytes of one shape that has made a parser slow somewhere
+(issue 9.1): one field folded over many lines, many MIME parts, deep nesting, one huge line,
+many addresses, and the address-repair shape ``x<@@@...<``. None of them is a real bounce;
+they only have to reach the code that reads such text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+_HEAD = (
+    "From: MAILER-DAEMON@mx.example.org\n"
+    "To: shop@example.net\n"
+    "Subject: Undelivered Mail Returned to Sender\n"
+    "MIME-Version: 1.0\n"
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+)
+
+
+def _repeat(unit: str, size: int) -> str:
+    return unit * max(1, size // len(unit))
+
+
+def folded_field(size: int) -> bytes:
+    """A DSN whose Diagnostic-Code continues over ``size`` bytes of folded lines (RFC 5322 §2.2.3)."""
+    dsn = (
+        "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+        "Final-Recipient: rfc822; jane@example.org\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 unknown user\n"
+    )
+    return (_HEAD + dsn + _repeat(" and the reply goes on and on here\n", size) + "--B--\n").encode()
+
+
+def many_parts(size: int) -> bytes:
+    part = "--B\nContent-Type: text/plain\n\n550 5.1.1 <jane@example.org>: user unknown\n"
+    return (_HEAD + _repeat(part, size) + "--B--\n").encode()
+
+
+def deep_nesting(size: int) -> bytes:
+    levels = max(1, size // 60)
+    opening = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(levels))
+    return (_HEAD + "--B\n" + opening + "Content-Type: text/plain\n\n550 user unknown <jane@example.org>\n").encode()
+
+
+def huge_line(size: int) -> bytes:
+    return (_HEAD + "--B\nContent-Type: text/plain\n\n550 5.1.1 " + "a" * size + "\n--B--\n").encode()
+
+
+def many_addresses(size: int) -> bytes:
+    unit = "550 5.1.1 <user{}@example.org>: Recipient address rejected\n"
+    count = max(1, size // len(unit))
+    body = "".join(unit.format(i) for i in range(count))
+    return (_HEAD + "--B\nContent-Type: text/plain\n\n" + body + "--B--\n").encode()
+
+
+def at_signs(size: int) -> bytes:
+    """The address-repair shape of issue 9.1: ``x<`` then many ``@`` then ``<``."""
+    return (_HEAD + "--B\nContent-Type: text/plain\n\nx<" + "@" * size + "<\n--B--\n").encode()
+
+
+BOUNCE_SHAPES: dict[str, Callable[[int], bytes]] = {
+    "folded field": folded_field,
+    "many parts": many_parts,
+    "deep nesting": deep_nesting,
+    "one huge line": huge_line,
+    "many addresses": many_addresses,
+    "many @ signs": at_signs,
+}
+
+#: Text shapes for the address repair steps (each step alone: diagnose() caps its input).
+TEXT_SHAPES: dict[str, Callable[[int], str]] = {
+    "x<@@@...<": lambda n: "x<" + "@" * n + "<",
+    "<<<<...@": lambda n: "<" * n + "@",
+    "a@ a@ a@ ...": lambda n: "a@ " * (n // 3),
+    "name <...": lambda n: "j " * (n // 2) + "<jane@gmail.com",
+    "dots and spaces": lambda n: "jane" + " . " * (n // 3) + "gmail.com",
+    "trailing punctuation": lambda n: "jane@gmail.com" + "!@" * (n // 2) + "a",
+    "quotes": lambda n: '"' * n + "@x.org",
+    "commas": lambda n: "jane@" + ",," * (n // 2) + "com",
+}
