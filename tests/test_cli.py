@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import smtp_servers
+from maildiag import catalog
+from maildiag._safe_text import terminal
 from maildiag.cli import main
 
 
@@ -35,12 +44,12 @@ def test_hebrew_messages() -> None:
 
 
 def test_json_lines_keep_every_input_row_in_order() -> None:
-    rows = ["jane@gmail.com", "", "not an address", "jane@gmail.com", "bob@gmial.com"]
+    rows = ["jane@gmail.com", "not an address", "jane@gmail.com", "bob@gmial.com"]
     code, out = run(["check", "--offline", "--json", "-"], stdin="\n".join(rows) + "\n")
     parsed = [json.loads(line) for line in out.splitlines()]
     assert [p["address"] for p in parsed] == rows  # nothing dropped, nothing merged
-    assert parsed[4]["suggestion"] == "bob@gmail.com"
-    assert parsed[4]["message"] == "Did you mean bob@gmail.com?"
+    assert parsed[3]["suggestion"] == "bob@gmail.com"
+    assert parsed[3]["message"] == "Did you mean bob@gmail.com?"
     assert code == 1
 
 
@@ -309,3 +318,216 @@ def test_a_byte_order_mark_before_the_first_address_is_dropped() -> None:
     out = io.StringIO()
     assert main(["check", "--offline", "--json", "-"], out=out, stdin=io.StringIO("\ufeffjane@gmail.com\n")) == 0
     assert json.loads(out.getvalue())["address"] == "jane@gmail.com"
+
+
+# -- blank lines of standard input (issue 10.4) -----------------------------------------
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"]], ids=["human", "json"])
+def test_blank_lines_are_skipped_and_counted_on_stderr(mode: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # `maildiag check - < customers.txt` with gaps (and a Windows line end) in the list.
+    code, out = run(["check", "--offline", *mode, "-"], stdin="jane@gmail.com\n\n   \n\r\nbob@gmail.com\n\n")
+    assert code == 0, out  # a clean list with gaps is a clean list
+    heads = [line.partition(": ")[0] for line in out.splitlines() if not line.startswith(" ")]
+    if mode:
+        heads = [json.loads(line)["address"] for line in out.splitlines()]
+    assert heads == ["jane@gmail.com", "bob@gmail.com"]
+    assert capsys.readouterr().err == "maildiag: skipped 4 blank lines\n"
+
+
+def test_only_blank_lines_give_no_rows_and_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["check", "--offline", "--json", "-"], stdin="\n\n") == (0, "")
+    assert "skipped 2 blank lines" in capsys.readouterr().err
+
+
+def test_an_empty_argument_is_still_diagnosed(capsys: pytest.CaptureFixture[str]) -> None:
+    # `maildiag check "$EMAIL"` with EMAIL unset must not pass as "nothing wrong".
+    code, out = run(["check", "--offline", "--json", ""])
+    assert code == 1
+    assert json.loads(out)["verdict"] == "undeliverable"
+    assert capsys.readouterr().err == ""
+
+
+# -- control characters never reach a terminal (issue 9.4) ----------------------------
+
+# C0 but newline, DEL, C1; bidi embeddings, overrides and isolates; line/paragraph
+# separators; lone surrogates (written with surrogateescape they become raw bytes 0x80-0xff,
+# the C1 range in 8-bit terminals).
+_UNSAFE_ON_A_TERMINAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+
+_ESCAPES = ("\x1b[2J", "\x1b]0;owned\x07", "\x1b]8;;http://evil.example\x1b\\", "\x9b31m", "\x07", "\r", "\n",
+            "\t", "\x00", "\u202e", "\u2066", "\u2028", "\udcff", "\x7f")
+_HOSTILE = st.lists(st.sampled_from(_ESCAPES) | st.text(st.characters(codec="utf-8"), max_size=4), max_size=6).map(
+    "".join
+)
+
+
+@st.composite
+def _hostile_diagnoses(draw: st.DrawFn) -> Any:
+    from maildiag.model import MxHost, ProviderMatch
+    from maildiag.testing.strategies import diagnoses
+
+    d = draw(diagnoses())
+    findings = tuple(
+        dataclasses.replace(
+            f,
+            evidence=tuple(draw(st.lists(_HOSTILE, max_size=2))),
+            params={k: draw(_HOSTILE) if isinstance(v, str) else v for k, v in f.params.items()},
+        )
+        for f in d.findings
+    )
+    return dataclasses.replace(
+        d,
+        address=draw(_HOSTILE),
+        suggestion=draw(st.none() | _HOSTILE) if d.suggestion else None,
+        findings=findings,
+        mx=tuple(MxHost(m.preference, draw(_HOSTILE)) for m in d.mx),
+        providers=tuple(
+            ProviderMatch(p.id, draw(_HOSTILE), draw(_HOSTILE), p.matched_by, draw(_HOSTILE)) for p in d.providers
+        ),
+    )
+
+
+def _human_output(diagnoses: list[Any], argv: list[str]) -> tuple[int, str]:
+    def fake_many(addresses: Any, **kwargs: Any) -> Iterator[Any]:
+        yield from diagnoses
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("maildiag.bulk.diagnose_many", fake_many)
+        return run(["check", "--offline", *argv, "x@gmail.com"])
+
+
+@given(d=_hostile_diagnoses(), locale=st.sampled_from(["en", "he"]), sender=_HOSTILE)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_human_output_never_carries_a_raw_control_character(d: Any, locale: str, sender: str) -> None:
+    _, out = _human_output([d], ["--locale", locale, "--sender-name", sender, "--sender-address", sender])
+    unsafe = _UNSAFE_ON_A_TERMINAL.search(out)
+    assert unsafe is None, f"raw {unsafe.group()!r} in {out!r}"
+    # Newlines only end lines: the head row, then indented detail lines. A value's own
+    # newline cannot forge a row.
+    first, *rest = out.splitlines()
+    assert first.startswith(terminal(d.address, keep_tab=False) + ": " + d.verdict.value)
+    assert all(line.startswith("  ") for line in rest)
+    assert out.endswith("\n")
+
+
+def test_json_output_keeps_the_data_exact() -> None:
+    from maildiag.model import Diagnosis, Verdict
+
+    reply = "550 5.1.1 \x1b]0;owned\x07 user unknown"
+    d = Diagnosis(address="jane\x1b[2J@example.org", normalized=None, verdict=Verdict.UNDELIVERABLE,
+                  findings=(catalog.make("syntax.invalid", {"reason": reply}, [reply]),))
+    _, out = _human_output([d], ["--json"])
+    row = json.loads(out)
+    assert row["address"] == d.address
+    assert row["findings"][0]["evidence"] == [reply]
+
+
+class _EscapingHandler(smtp_servers.ProbeHandler):
+    """A mail server whose replies carry terminal escape sequences."""
+
+    REPLY = "550 5.1.1 \x1b]0;pwned\x07\x1b[2J\x1b[1;1H<{address}>: \x1b[8mhidden\x1b[0m User unknown"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        return self.REPLY.format(address=address)
+
+
+@pytest.mark.parametrize("locale", ["en", "he"])
+def test_smtp_reply_escape_sequences_are_shown_escaped(dns_server: tuple[str, int], locale: str) -> None:
+    host, port = dns_server
+    controller = smtp_servers.start(_EscapingHandler())
+    try:
+        base = ["check", "--nameserver", f"{host}:{port}", "--allow-private", "--smtp-probe", "--locale", locale,
+                "--helo", "probe.shop.example", "--mail-from", "bounces@shop.example",
+                "--smtp-port", str(controller.port), "bob@mx-loopback.example"]
+        code, human = run(base)
+        _, as_json = run([*base, "--json"])
+    finally:
+        controller.stop()
+    assert code == 1, human
+    # The reply reached the output (escaped), and nothing of it acts on the terminal.
+    assert "\\x1b]0;pwned\\x07\\x1b[2J\\x1b[1;1H" in human
+    assert _UNSAFE_ON_A_TERMINAL.search(human) is None, human
+    # JSON keeps the reply exactly as the server sent it.
+    evidence = [e for f in json.loads(as_json)["findings"] for e in f["evidence"]]
+    assert any("\x1b]0;pwned\x07\x1b[2J" in e for e in evidence), evidence
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        # argparse quotes most values with repr(), but not unrecognized arguments.
+        pytest.param(["check", "x@y.example", "--\x1b]0;owned\x07"], id="unrecognized-argument"),
+        pytest.param(["check", "--nameserver", "\x1b]0;owned\x07", "x@y.example"], id="bad-nameserver"),
+    ],
+)
+def test_usage_errors_are_escaped_on_stderr(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(argv)[0] == 2
+    err = capsys.readouterr().err
+    assert "\\x1b]0;owned\\x07" in err
+    assert _UNSAFE_ON_A_TERMINAL.search(err) is None, err
+
+
+# -- Ctrl-C (issue 10.4) -------------------------------------------------------------------
+
+
+def _interrupted_run(argv: list[str], rows: list[str], answered: int) -> tuple[int, bytes, bytes]:
+    """Start `maildiag check ... -`, feed ``rows`` and keep standard input open (a person
+    typing, or `tail -f`), wait for ``answered`` lines of output, then press Ctrl-C."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "maildiag", "check", *argv, "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write("".join(row + "\n" for row in rows).encode())
+        proc.stdin.flush()
+        seen = b""
+        for _ in range(answered):
+            line = _readline_within(proc.stdout, 30)
+            assert line, f"no answer in time; got {seen!r}"
+            seen += line
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    return proc.returncode, seen + out, err
+
+
+def _assert_quiet_interrupt(code: int, err: bytes) -> None:
+    assert code == 130
+    assert b"Traceback" not in err, err.decode(errors="replace")
+    assert b"Task was destroyed" not in err, err.decode(errors="replace")
+    assert err == b"", err.decode(errors="replace")
+
+
+def test_ctrl_c_offline_exits_130_quietly_after_whole_rows() -> None:
+    rows = [f"user{i}@gmail.com" for i in range(5)]
+    code, out, err = _interrupted_run(["--offline", "--json"], rows, answered=5)
+    _assert_quiet_interrupt(code, err)
+    assert out.endswith(b"\n")
+    assert [json.loads(line)["address"] for line in out.splitlines()] == rows
+
+
+@pytest.mark.parametrize("mode", [["--json"], []], ids=["json", "human"])
+def test_ctrl_c_with_dns_in_flight_exits_130_quietly(dns_server: tuple[str, int], mode: list[str]) -> None:
+    host, port = dns_server
+    done = [f"u{i}@multi-mx.example" for i in range(3)]
+    # Queries to *.timeout.example are dropped: these diagnoses are still waiting on DNS
+    # (well within the deadline) when Ctrl-C comes.
+    waiting = [f"u{i}@x{i}.timeout.example" for i in range(5)]
+    argv = [*mode, "--nameserver", f"{host}:{port}", "--allow-private", "--deadline", "20"]
+    # Human rows are several lines: wait for the first line of the row after the last done.
+    code, out, err = _interrupted_run(argv, done + waiting, answered=3 if mode else 1)
+    _assert_quiet_interrupt(code, err)
+    assert out.endswith(b"\n")
+    if mode:
+        assert [json.loads(line)["address"] for line in out.splitlines()] == done
+    else:
+        heads = [line for line in out.decode().splitlines() if not line.startswith(" ")]
+        assert heads[0] == f"{done[0]}: ok"
+        assert all(h.partition(": ")[0] in done for h in heads)

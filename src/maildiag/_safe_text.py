@@ -10,7 +10,8 @@ maildiag itself writes to or offers a rendering for:
 - A terminal (:func:`terminal`): C0 and C1 control characters (ESC, BEL, the CSI/OSC
   introducers), DEL and the Unicode bidi and line/paragraph separators are shown as
   ``\\x1b``-style escapes, so a mail server's reply cannot move the cursor, set the window
-  title, hide text or reorder a line. Tab stays (columns use it) unless ``keep_tab=False``.
+  title, hide text or reorder a line; so are lone surrogates (undecodable input bytes).
+  Tab stays (columns use it) unless ``keep_tab=False``.
 - A CSV cell (:func:`csv_cell`): OWASP's CSV-injection rule. A cell that starts with
   ``= + - @``, a tab or a carriage return is read as a formula by Excel, LibreOffice and
   Google Sheets; it is prefixed with a single quote, which those programs show as text.
@@ -33,10 +34,14 @@ def html(text: str) -> str:
 
 # C0 controls but tab/newline handled below, DEL, C1 controls; the bidi embedding, override
 # and isolate controls (Trojan Source, CVE-2021-42574) and U+2028/U+2029, which some
-# terminals and viewers treat as line breaks.
-_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# terminals and viewers treat as line breaks; lone surrogates, which is how undecodable
+# input bytes arrive (PEP 383): written back with surrogateescape they are raw bytes
+# 0x80-0xff, the C1 controls of an 8-bit terminal (0x9b is CSI).
+_TERMINAL_UNSAFE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
 _TERMINAL_UNSAFE_NO_TAB = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
 )
 
 

@@ -692,10 +692,18 @@ def _run_in_thread(
     thread.start()
 
     def call(coro: Any) -> Any:
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
-            return asyncio.run_coroutine_threadsafe(coro, loop).result()
+            return future.result()
         except _InputAborted as aborted:  # the input's KeyboardInterrupt, on the caller's thread
             raise aborted.error from None
+        except BaseException:
+            # The wait itself was interrupted (Ctrl-C raises KeyboardInterrupt here, on the
+            # caller's thread) while the coroutine runs on: cancel it, so that the shutdown
+            # below does not close the loop under a pending task ("Task was destroyed but
+            # it is pending!").
+            future.cancel()
+            raise
 
     source: Iterable[object] | _Rows = addresses if reader_thread else _FedRows(lookahead)
 

@@ -18,15 +18,19 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO, cast
 
 from maildiag._version import __version__
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+#: Interrupted by Ctrl-C (SIGINT): 128 + signal number, as shells report it.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
 
 
 def _resolver_for(spec: str) -> Any:
@@ -53,42 +57,84 @@ def _resolver_for(spec: str) -> Any:
     return resolver
 
 
-def _addresses(given: Sequence[str], stdin: TextIO) -> Iterator[str]:
+def _addresses(given: Sequence[str], stdin: TextIO, skipped: _Skipped) -> Iterator[str]:
     # Each "-" stands for the lines of standard input, where it is (as cat does).
     for item in given or ["-"]:
         if item == "-":
             for i, line in enumerate(stdin):
                 # A file saved by Windows Notepad starts with a byte-order mark: not part of
                 # the first address.
-                yield (line.removeprefix("\ufeff") if i == 0 else line).rstrip("\r\n")
+                text = (line.removeprefix("\ufeff") if i == 0 else line).rstrip("\r\n")
+                if text.isspace() or not text:
+                    # A blank line in a list is a gap, not a customer: diagnosing it would
+                    # add an "undeliverable" row and exit status 1 to a clean list.
+                    skipped.count += 1
+                    continue
+                yield text
         else:
+            # An address given as an argument is always diagnosed, even "": a script
+            # passing an empty variable must hear that it is no address.
             yield item
 
 
-def _human(d: Any, args: argparse.Namespace, out: TextIO) -> None:
+def _shown(d: Any) -> Any:
+    """``d`` with every text it carries escaped for a terminal (:func:`maildiag._safe_text.terminal`).
+
+    The values are escaped, not the rendered lines: messages and checklist steps are then
+    rendered from escaped values by maildiag's own templates, which keep their own marks
+    (the Hebrew templates use U+200E to place ".com"). Going through ``to_dict`` reaches
+    every field, including any added later; JSON output is never escaped.
+    """
+    from maildiag.model import Diagnosis
+
+    return Diagnosis.from_dict(_escaped(d.to_dict()))
+
+
+def _escaped(value: Any) -> Any:
+    from maildiag._safe_text import terminal
+
+    if isinstance(value, str):
+        # Tabs too: one value, one field of one line.
+        return terminal(value, keep_tab=False)
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    return value
+
+
+def _human(d: Any, args: argparse.Namespace) -> str:
+    """The human-readable row of one diagnosis: every value escaped for a terminal.
+
+    A mail server's reply, a DNS answer or the customer's input may hold ESC, BEL or OSC
+    sequences (issue 9.4): written raw they could retitle the window, hide text or move the
+    cursor over earlier rows. Returned whole, so the row is written with one call.
+    """
     from maildiag.checklist import checklist
 
     locale = args.locale
-
+    d = _shown(d)
+    lines: list[str] = []
     head = f"{d.address}: {d.verdict.value}"
     if d.verdict.value != "ok":
         head += f" (blame: {d.blame.value}, confidence {d.confidence:.2f})"
-    out.write(head + "\n")
+    lines.append(head)
     if d.suggestion:
-        out.write(f"  suggestion: {d.suggestion}\n")
-    for message in dict.fromkeys(d.messages(locale)):
-        out.write(f"  > {message}\n")
-    for f in d.findings:
-        out.write(f"  - {f.code} [{f.severity.value}]" + (f": {'; '.join(f.evidence)}" if f.evidence else "") + "\n")
-    for p in d.providers:
-        out.write(f"  provider: {p.name} ({p.kind}; {p.matched_by} {p.matched})\n")
+        lines.append(f"  suggestion: {d.suggestion}")
+    lines.extend(f"  > {message}" for message in dict.fromkeys(d.messages(locale)))
+    lines.extend(
+        f"  - {f.code} [{f.severity.value}]" + (f": {'; '.join(f.evidence)}" if f.evidence else "") for f in d.findings
+    )
+    lines.extend(f"  provider: {p.name} ({p.kind}; {p.matched_by} {p.matched})" for p in d.providers)
     if d.mx:
-        out.write("  mx: " + ", ".join(f"{m.preference} {m.host}" for m in d.mx) + "\n")
-    steps = checklist(d, locale, sender_name=args.sender_name, sender_address=args.sender_address)
+        lines.append("  mx: " + ", ".join(f"{m.preference} {m.host}" for m in d.mx))
+    steps = checklist(
+        d, locale, sender_name=_escaped(args.sender_name), sender_address=_escaped(args.sender_address)
+    )
     if steps:
-        out.write("  what the customer can do:\n")
-        for i, step in enumerate(steps, 1):
-            out.write(f"    {i}. {step.text}\n")
+        lines.append("  what the customer can do:")
+        lines.extend(f"    {i}. {step.text}" for i, step in enumerate(steps, 1))
+    return "".join(line + "\n" for line in lines)
 
 
 def _options_from(args: argparse.Namespace) -> Any:
@@ -108,6 +154,13 @@ def _options_from(args: argparse.Namespace) -> Any:
     )
 
 
+class _Skipped:
+    """Blank lines of standard input, skipped (issue 10.4): a blank line is no address."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     options = args.options  # built and checked by main() before any address is read
     from maildiag.bulk import DEFAULT_CONCURRENCY, diagnose_many
@@ -118,42 +171,93 @@ def _check(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         # one probe at a time, as before bulk existed, unless asked for more.
         concurrency = 1 if args.smtp_probe else DEFAULT_CONCURRENCY
     seen: set[str] = set()
+    skipped = _Skipped()
     results = diagnose_many(
-        _addresses(args.addresses, stdin), options=options, concurrency=concurrency,
+        _addresses(args.addresses, stdin, skipped), options=options, concurrency=concurrency,
         allow_smtp_probe=args.smtp_probe,
         # Standard input may be a person typing: answer each line while the next is awaited.
         reader_thread=not args.addresses or "-" in args.addresses,
     )
-    # closing: a reader leaving early (BrokenPipeError) stops the run and its threads at once.
+    interrupts: _Interrupts = args.interrupts
+    # closing: a reader leaving early (BrokenPipeError) or Ctrl-C stops the run and its
+    # threads at once.
     with contextlib.closing(results):
         for d in results:
-            _write(d, seen, args, out)
+            seen.add(d.verdict.value)
+            row = _json_row(d, args) if args.json else _human(d, args)
+            with interrupts.deferred():
+                # One write and a flush per row, Ctrl-C held off meanwhile: what was
+                # written is whole rows, also when the run is interrupted.
+                out.write(row)
+                out.flush()
+    if skipped.count:
+        # On standard error, so that standard output stays one row per address (JSON Lines).
+        sys.stderr.write(f"maildiag: skipped {skipped.count} blank line{'s' if skipped.count > 1 else ''}\n")
     return _exit_code(seen)
 
 
-def _write(d: Any, seen: set[str], args: argparse.Namespace, out: TextIO) -> None:
-    seen.add(d.verdict.value)
-    if args.json:
-        from maildiag.checklist import checklist
+def _json_row(d: Any, args: argparse.Namespace) -> str:
+    from maildiag.checklist import checklist
 
-        row = d.to_dict()
-        row["message"] = d.message(args.locale)
-        row["checklist"] = [
-            step.text
-            for step in checklist(d, args.locale, sender_name=args.sender_name, sender_address=args.sender_address)
-        ]
-        text = json.dumps(row, ensure_ascii=False)
+    row = d.to_dict()
+    row["message"] = d.message(args.locale)
+    row["checklist"] = [
+        step.text
+        for step in checklist(d, args.locale, sender_name=args.sender_name, sender_address=args.sender_address)
+    ]
+    text = json.dumps(row, ensure_ascii=False)
+    try:
+        text.encode("utf-8")  # in C: a per-character scan here would cost every row
+    except UnicodeEncodeError:
+        # Undecodable input bytes arrive as lone surrogates (surrogateescape): written
+        # raw they would make the line invalid UTF-8, which JSON must be (RFC 8259 §8.1).
+        # Escaped, the line is valid and json.loads gives the same string back.
+        text = json.dumps(row)
+    return text + "\n"
+
+
+class _Interrupts:
+    """Ctrl-C (SIGINT) in ``maildiag check``: stop after whole rows, exit 130, no traceback.
+
+    While a row is being written, SIGINT is held until the row is out, so an interrupted
+    run's output is whole rows (a JSON line cut in two would break its reader). Once one
+    SIGINT has arrived, the next one gets the default action: a second Ctrl-C ends the
+    process at once, even if it is stuck writing to a pipe nobody reads.
+    """
+
+    def __init__(self) -> None:
+        self._writing = False
+        self._pending = False
+        self._previous: Any = None
+        self._installed = False
+
+    def install(self) -> None:
+        """Take over SIGINT (main thread of the real command only; see :func:`main`)."""
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        self._installed = True
+
+    def uninstall(self) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+
+    def _handle(self, signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the second Ctrl-C is not held
+        if self._writing:
+            self._pending = True
+            return
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        self._writing = True
         try:
-            text.encode("utf-8")  # in C: a per-character scan here would cost every row
-        except UnicodeEncodeError:
-            # Undecodable input bytes arrive as lone surrogates (surrogateescape): written
-            # raw they would make the line invalid UTF-8, which JSON must be (RFC 8259 §8.1).
-            # Escaped, the line is valid and json.loads gives the same string back.
-            text = json.dumps(row)
-        out.write(text + "\n")
-    else:
-        _human(d, args, out)
-    out.flush()
+            yield
+        finally:
+            self._writing = False
+        if self._pending:
+            self._pending = False
+            raise KeyboardInterrupt
 
 
 def _codes(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
@@ -184,13 +288,29 @@ def _tolerate_any_bytes() -> None:
             reconfigure(errors="surrogateescape")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error messages escaped for the terminal they are written to.
+
+    argparse quotes the offending argument ("invalid int value: '...'"); whatever it holds
+    must not reach a terminal raw (issue 9.4). Subcommand parsers are of this class too.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        from maildiag._safe_text import terminal
+
+        super().error(terminal(message, keep_tab=False))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="maildiag", description="Why an email to a customer will not arrive, and what to do."
     )
     parser.add_argument("--version", action="version", version=f"maildiag {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    # Subcommand parsers are _Parser too (argparse makes them of the parent's class).
+    sub = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]", parser.add_subparsers(dest="command", required=True)
+    )
 
     check = sub.add_parser("check", help="diagnose addresses")
     check.add_argument("addresses", nargs="*", metavar="ADDR", help="addresses; '-' or none reads stdin")
@@ -248,11 +368,17 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
             # Nothing given and nobody piping: waiting for typed input would look like a hang.
             raise ValueError("give addresses, or '-' to read them from standard input")
     except ValueError as error:
+        from maildiag._safe_text import terminal
+
         parser.print_usage(sys.stderr)
-        sys.stderr.write(f"maildiag: error: {error}\n")
+        # The message may quote a flag's value: escaped, as every line written to a terminal.
+        sys.stderr.write(f"maildiag: error: {terminal(str(error), keep_tab=False)}\n")
         return EXIT_USAGE
+    interrupts = args.interrupts = _Interrupts()
     if stdin is None and out is None:
         _tolerate_any_bytes()
+        if threading.current_thread() is threading.main_thread():
+            interrupts.install()  # the real command only: a caller's own SIGINT handler stays
     try:
         result: int = args.handler(args, out or sys.stdout, stdin or sys.stdin)
     except BrokenPipeError:
@@ -260,6 +386,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
         # Unix tools do (and keep Python from complaining while it flushes stdout at exit).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:
+        # Ctrl-C: the rows written so far are whole and flushed (see _Interrupts); the run
+        # and its threads were stopped on the way out. Quiet, as Unix tools are.
+        with contextlib.suppress(OSError):
+            (out or sys.stdout).flush()
+        return EXIT_INTERRUPTED
+    finally:
+        interrupts.uninstall()
     return result
 
 
