@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import pathlib
 import string
+import time
+from collections.abc import Callable
 from typing import Any
 
 import email_validator
@@ -560,3 +562,71 @@ def test_caps_lock_and_a_typo_give_one_consistent_suggestion() -> None:
     assert note is not None and note.params["suggestion"] == "jane@gmail.com"
     # Mixed case is a name, not caps lock: kept as typed.
     assert maildiag.diagnose("Jane@gmial.com", offline=True).suggestion == "Jane@gmail.com"
+
+
+# -- linear time (issue 9.1) ------------------------------------------------------------------
+
+#: Shapes that have made, or could make, a repair step slow: regex backtracking over a long
+#: run (spaces before a dot, punctuation at the end, "@" signs), re-slicing at every separator,
+#: and the issue's own "x<@@@...<".
+GROWTH_SHAPES: dict[str, Callable[[int], str]] = {
+    "x<@@@...<": lambda n: "x<" + "@" * n + "<",
+    "spaces inside the domain": lambda n: "jane@gmail" + " " * n + "x",
+    "spaces before a dot": lambda n: "jane@gmail" + " " * n + ".com",
+    "spaces and dots": lambda n: "jane@gmail" + " ." * (n // 2) + "com",
+    "dots without an @": lambda n: "a." * (n // 2) + "com",
+    "many a@": lambda n: "a@ " * (n // 3),
+    "trailing punctuation": lambda n: "jane@gmail.com" + "!@" * (n // 2) + "a",
+    "name then <": lambda n: "j " * (n // 2) + "<jane@gmail.com",
+    "commas": lambda n: "jane@" + ",," * (n // 2) + "com",
+    "words then an address": lambda n: "word " * (n // 5) + "jane@gmial.com",
+    "@ then spaces": lambda n: "@" + " " * n + "x",
+    "nested brackets": lambda n: "<" * (n // 2) + "jane@gmail.com" + ">" * (n // 2),
+    "extra text after a comma": lambda n: "jane@gmial.com," + "x" * n,
+    "full-width": lambda n: "ａ" * n + "＠gmail.com",
+}
+#: 4x the input: a linear step costs ~4x, a quadratic one ~16x; 6 leaves room for noise.
+MAX_GROWTH = 6.0
+
+
+def _best_time(work: Callable[[], object], repeats: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _growth(build: Callable[[int], str], run: Callable[[str], object], small: int, times: int) -> float:
+    short, long = build(small), build(4 * small)
+    run(short)  # warm up (lazy imports, regex and domain caches)
+
+    def work(text: str) -> Callable[[], None]:
+        def repeat() -> None:
+            for _ in range(times):
+                run(text)
+
+        return repeat
+
+    # A floor of 1 ms keeps timer noise out of a cheap shape's ratio.
+    return _best_time(work(long)) / max(_best_time(work(short)), 1e-3)
+
+
+@pytest.mark.parametrize("shape", GROWTH_SHAPES)
+def test_the_whole_repair_is_linear_beyond_the_input_cap(shape: str) -> None:
+    # check() refuses input over MAX_INPUT_LENGTH (1000 characters) before any repair, so in
+    # practice the cap bounds the work. The pipeline itself (every step in turn, then
+    # email-validator on what is left) is still held to linear time, so that the cap is not
+    # the only thing between a form field and a stall.
+    first_error = email_validator.EmailSyntaxError("first")
+    ratio = _growth(GROWTH_SHAPES[shape], lambda text: syntax._repair(text, OPTIONS, first_error), 20_000, 1)
+    assert ratio <= MAX_GROWTH, f"{shape}: 4x the text costs {ratio:.1f}x"
+
+
+@pytest.mark.parametrize("shape", GROWTH_SHAPES)
+def test_check_is_linear_up_to_the_input_cap(shape: str) -> None:
+    size = syntax.MAX_INPUT_LENGTH // 4 - 20  # 4x that is still under the cap, shape overhead included
+    assert len(GROWTH_SHAPES[shape](4 * size)) <= syntax.MAX_INPUT_LENGTH
+    ratio = _growth(GROWTH_SHAPES[shape], lambda text: syntax.check(text, OPTIONS), size, 50)
+    assert ratio <= MAX_GROWTH, f"{shape}: 4x the text costs {ratio:.1f}x"

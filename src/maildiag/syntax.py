@@ -568,9 +568,6 @@ def _step_double_at(text: str, options: Options) -> str:
     return _DOUBLE_AT.sub("@", text)
 
 
-_SPACED_DOT = re.compile(r"\s*\.\s*")
-
-
 def _step_inner_space(text: str, options: Options) -> str | None:
     parts = _split(text)
     if parts is None:
@@ -579,7 +576,13 @@ def _step_inner_space(text: str, options: Options) -> str | None:
     # Spaces next to the @ or next to a dot of the domain (hostnames have none, RFC 1123
     # §2.1). A space between two words stays: "jane@gmail.com Jane" must not become
     # gmail.comjane, and "jane doe" before the @ may be jane.doe or janedoe.
-    return f"{local.rstrip()}@{_SPACED_DOT.sub('.', domain.lstrip())}"
+    # Split at the dots and strip each side that touches one, rather than a regex
+    # substitution of \s*\.\s*: that one retried a long run of spaces from each of its
+    # positions when no dot followed, quadratic (issue 9.1).
+    labels = domain.lstrip().split(".")
+    if len(labels) > 1:
+        labels = [labels[0].rstrip(), *(label.strip() for label in labels[1:-1]), labels[-1].lstrip()]
+    return f"{local.rstrip()}@{'.'.join(labels)}"
 
 
 # ASCII punctuation that cannot end a domain (anything but letters, digits and '.'). Found
