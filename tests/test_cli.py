@@ -400,7 +400,8 @@ def _human_output(diagnoses: list[Any], argv: list[str]) -> tuple[int, str]:
 @given(d=_hostile_diagnoses(), locale=st.sampled_from(["en", "he"]), sender=_HOSTILE)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_human_output_never_carries_a_raw_control_character(d: Any, locale: str, sender: str) -> None:
-    _, out = _human_output([d], ["--locale", locale, "--sender-name", sender, "--sender-address", sender])
+    code, out = _human_output([d], ["--locale", locale, f"--sender-name={sender}", f"--sender-address={sender}"])
+    assert code != 2
     unsafe = _UNSAFE_ON_A_TERMINAL.search(out)
     assert unsafe is None, f"raw {unsafe.group()!r} in {out!r}"
     # Newlines only end lines: the head row, then indented detail lines. A value's own
@@ -531,3 +532,11 @@ def test_ctrl_c_with_dns_in_flight_exits_130_quietly(dns_server: tuple[str, int]
         heads = [line for line in out.decode().splitlines() if not line.startswith(" ")]
         assert heads[0] == f"{done[0]}: ok"
         assert all(h.partition(": ")[0] in done for h in heads)
+
+
+def test_a_name_after_a_comma_does_not_become_a_top_level_domain() -> None:
+    # Issue 10.4: this suggested jane@gmial.com.jane, an address on a TLD that does not exist.
+    code, out = run(["check", "--offline", "jane@gmial.com,Jane"])
+    assert code == 1
+    assert "  suggestion: jane@gmail.com\n" in out
+    assert ".jane" not in out.lower().replace("jane@gmial.com,jane", "")

@@ -6,6 +6,7 @@ import ast
 import pathlib
 import string
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import maildiag
-from maildiag import catalog, messages, syntax
+from maildiag import catalog, messages, syntax, typo
 from maildiag.model import Severity, Verdict
 from maildiag.options import Options
 
@@ -140,6 +141,17 @@ REPAIRS = [
     pytest.param("Email: jane@gmail.com", "jane@gmail.com", ("extra_text",), id="label-before"),
     pytest.param("jane@gmail.com Jane Doe", "jane@gmail.com", ("extra_text",), id="words-after"),
     pytest.param("Jane <jane@gmail.com", "jane@gmail.com", ("display_name",), id="unclosed-name-addr"),
+    # A comma or semicolon, then text that is no address: a name pasted from a spreadsheet
+    # row (issue 10.4). The comma is no dot here: "gmial.com.jane" ends in no real TLD.
+    pytest.param("jane@gmial.com,Jane", "jane@gmial.com", ("extra_text",), id="comma-then-name"),
+    pytest.param("jane@gmial.com;Jane", "jane@gmial.com", ("extra_text",), id="semicolon-then-name"),
+    pytest.param("jane@gmail.com,Jane Doe", "jane@gmail.com", ("extra_text",), id="comma-then-full-name"),
+    pytest.param("Email: jane@gmail.com,Jane", "jane@gmail.com", ("extra_text",), id="label-and-name"),
+    # ...while a comma that ends in a real TLD is a slip for a dot.
+    pytest.param("jane@walla.co,il", "jane@walla.co.il", ("comma",), id="comma-before-a-cctld"),
+    pytest.param("jane@shop,example", "jane@shop.example", ("comma",), id="comma-before-reserved-example"),
+    pytest.param("Jane <jane@shop.example>", "jane@shop.example", ("display_name",),
+                 id="typed-unlisted-tld-is-kept"),
     pytest.param(' "jane doe"@gmail.com ', '"jane doe"@gmail.com', ("whitespace",),
                  id="typed-quotes-kept"),
     pytest.param(" JANE@GMAIL,COM", "jane@gmail.com", ("whitespace", "comma", "uppercase"),
@@ -232,6 +244,16 @@ INVALID = [
                  id="private-use-character"),
     pytest.param("jane<x@gmail.com", "syntax.unclosed_angle_bracket", {}, id="angle-in-local"),
     pytest.param("jane@gmail.com@yahoo.com", "syntax.multiple_at", {}, id="two-domains"),
+]
+
+
+# A repair suggestion must be an address maildiag itself accepts (issue 10.4): these repairs
+# are refused, and the problem reported is the input's own, or that of the address inside.
+INVALID += [
+    pytest.param("jane@foo,jane", "syntax.domain_invalid_chars", {"chars": "','"}, id="comma-would-invent-a-tld"),
+    pytest.param("jane@shop,internal", "syntax.domain_invalid_chars", {}, id="comma-would-invent-internal"),
+    pytest.param("Jane <jane@example.com>", "syntax.domain_reserved", {"domain": "example.com"},
+                 id="name-addr-around-a-dead-domain"),
 ]
 
 
@@ -506,7 +528,8 @@ ADDRESS_ALPHABET = (
 address_like = st.text(alphabet=ADDRESS_ALPHABET, max_size=40)
 shaped = st.builds(
     lambda a, b, c: f"{a}@{b}.{c}",
-    address_like, address_like, st.sampled_from(["com", "co.il", "example", "", "com."]),
+    address_like, address_like,
+    st.sampled_from(["com", "co.il", "example", "", "com.", "com,Jane", "com;x", "co,il", "com,jane@x.com"]),
 )
 
 
@@ -533,6 +556,15 @@ def test_check_never_raises_and_repairs_are_valid(text: str) -> None:
         again = syntax.check(parsed.repaired, OPTIONS)
         assert again.valid
         assert again.repaired is None, "a repaired address must not need repair again"
+        # An address maildiag itself accepts (issue 10.4): no dead domain, and a top-level
+        # domain that exists, or that the customer typed as one.
+        assert not any(catalog.info(c).verdict is Verdict.UNDELIVERABLE for c in codes(again))
+        assert again.ascii_domain is not None and again.domain is not None
+        tld = again.ascii_domain.rpartition(".")[2]
+        typed = unicodedata.normalize("NFKC", text).lower()
+        assert typo.tld_exists(again.ascii_domain) or tld == "example" or (
+            "." + again.domain.rpartition(".")[2] in typed or "." + tld in typed
+        ), f"a repair invented the top-level domain of {parsed.repaired!r}"
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
@@ -630,3 +662,11 @@ def test_check_is_linear_up_to_the_input_cap(shape: str) -> None:
     assert len(GROWTH_SHAPES[shape](4 * size)) <= syntax.MAX_INPUT_LENGTH
     ratio = _growth(GROWTH_SHAPES[shape], lambda text: syntax.check(text, OPTIONS), size, 50)
     assert ratio <= MAX_GROWTH, f"{shape}: 4x the text costs {ratio:.1f}x"
+
+
+def test_a_name_after_a_comma_is_extra_text_and_the_typo_is_still_fixed() -> None:
+    # Issue 10.4: `maildiag check --offline 'jane@gmial.com,Jane'` suggested jane@gmial.com.jane.
+    d = maildiag.diagnose("jane@gmial.com,Jane", offline=True)
+    assert d.suggestion == "jane@gmail.com"
+    assert d.codes[:2] == ("syntax.repaired.extra_text", "domain.typo")
+    assert all("jane@gmail.com" in message for message in d.messages("en"))

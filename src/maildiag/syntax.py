@@ -35,7 +35,7 @@ import email_validator
 
 from maildiag import catalog
 from maildiag._validate import validate as _validate_email
-from maildiag.model import Finding
+from maildiag.model import Finding, Verdict
 from maildiag.options import Options
 
 __all__ = [
@@ -395,6 +395,18 @@ def _repair(address: str, options: Options, first_error: Exception) -> ParsedAdd
         # A guess that lands on a quoted local part (RFC 5321 §4.1.2) the customer did not
         # type is no likely intent: report the input's own problem instead.
         return _invalid(address, address, first_error, ())
+    # A suggestion must be an address maildiag itself accepts. A top-level domain the repair
+    # made up ("jane@gmial.com,Jane" -> gmial.com.jane) exists nowhere: report the input's
+    # own problem instead.
+    if _invents_tld(v, address, options):
+        refusal = f"refused {text!r}: the top-level domain {v.domain.rpartition('.')[2]!r} does not exist"
+        return _invalid(address, address, first_error, (*tried, refusal))
+    dead = next((f for f in _notes(v) if catalog.info(f.code).verdict is Verdict.UNDELIVERABLE), None)
+    if dead is not None:
+        # "Jane <jane@example.com>": the address inside is one no mail can reach (RFC 2606).
+        # Offered as the fix it would send the customer from one dead address to another;
+        # its own problem is the answer.
+        return ParsedAddress(address, text, False, findings=(catalog.make(dead.code, dead.params, tried),))
     if is_caps_lock(v.local_part):
         # The address needs a fix anyway, so the suggestion may as well be in lower case,
         # the form every large provider uses (see _notes about RFC 5321 §2.4).
@@ -410,6 +422,39 @@ def _repair(address: str, options: Options, first_error: Exception) -> ParsedAdd
         for code, before, after in applied
     )
     return _valid(address, text, v, suggestion, repairs)
+
+
+#: Top-level domains in no public list that maildiag still accepts: RFC 2606 §2 reserves
+#: ``.example`` for documentation and tests, email-validator accepts it, and maildiag's own
+#: test zone and strategies use it. (``.test``, ``.invalid`` and ``.localhost`` are refused
+#: as special-use names by email-validator anyway.)
+_RESERVED_TLDS_ACCEPTED = frozenset({"example"})
+
+
+def _tld_accepted(ascii_domain: str, options: Options) -> bool:
+    """The domain ends in a top-level domain maildiag accepts: one in the Public Suffix List
+    (ICANN section), a reserved one it accepts, or the domain is one the shop or maildiag
+    knows (``extra_domains`` may be internal names)."""
+    from maildiag import typo
+
+    tld = ascii_domain.rstrip(".").rpartition(".")[2].lower()
+    return tld in _RESERVED_TLDS_ACCEPTED or typo.tld_exists(ascii_domain) or _known_domain(ascii_domain, options)
+
+
+def _invents_tld(v: email_validator.ValidatedEmail, address: str, options: Options) -> bool:
+    """The repaired address ends in a top-level domain that does not exist and that the
+    customer did not type as one.
+
+    One typed as the end of a domain (``Jane <jane@shop.internal>``) is the customer's
+    own, and gets its own answer later (DNS): it was not invented by a repair.
+    """
+    if _tld_accepted(v.ascii_domain, options):
+        return False
+    labels = {v.ascii_domain.rpartition(".")[2], v.domain.rpartition(".")[2].lower()}
+    # Full-width letters and dots read as the repair read them; the TLD must follow a dot
+    # and end where a label ends.
+    typed = _step_fullwidth(address, options).lower()
+    return not any(re.search(rf"\.{re.escape(label)}(?![\w-])", typed) for label in labels if label)
 
 
 def _split(text: str) -> tuple[str, str] | None:
@@ -531,7 +576,7 @@ _WRAPPING = "()[]<>{},;:'\""
 def _step_extra_text(text: str, options: Options) -> str | None:
     tokens = text.split()
     at_tokens = [i for i, t in enumerate(tokens) if "@" in t]
-    if len(tokens) < 2 or len(at_tokens) != 1:
+    if len(at_tokens) != 1:
         return None
     i = at_tokens[0]
     # Words after the address ("jane@gmail.com (Jane)") or a label before it ("Email:
@@ -540,7 +585,31 @@ def _step_extra_text(text: str, options: Options) -> str | None:
     if i != 0 and not tokens[i - 1].endswith(":"):
         return None
     candidate = tokens[i].strip(_WRAPPING)
-    return candidate if _is_valid(candidate, options) else None
+    if _is_valid(candidate, options):
+        # One token alone is only wrapped in punctuation: the enclosed and stray-character
+        # steps say so more precisely.
+        return candidate if len(tokens) > 1 else None
+    head = _before_separator(candidate, options)
+    return head if head is not None and _is_valid(head, options) else None
+
+
+def _before_separator(token: str, options: Options) -> str | None:
+    """"jane@gmial.com,Jane" -> "jane@gmial.com": a comma or semicolon after the domain, then
+    text that is no address (a name pasted from a spreadsheet row, a CSV field).
+
+    A comma that reads as a slip for a dot is left to the comma step: "jane@gmail,com" and
+    "jane@walla.co,il" end in a top-level domain that exists; "gmial.com,Jane" would not.
+    """
+    at = token.find("@")
+    cut = min((i for i in (token.find(",", at), token.find(";", at)) if i != -1), default=-1)
+    if at == -1 or cut == -1:
+        return None
+    head, rest = token[:cut], token[cut + 1 :]
+    if "@" in rest:
+        return None  # a second address: the several-addresses step's case
+    if token[cut] == "," and _tld_accepted(f"{head}.{rest}".replace(",", ".").rpartition("@")[2], options):
+        return None
+    return head
 
 
 _AT_SEPARATOR = re.compile(r"[.\s]+")
@@ -694,7 +763,8 @@ REPAIR_STEPS: tuple[RepairStep, ...] = (
     RepairStep("syntax.repaired.several_addresses", _step_several_addresses,
                "two or more addresses pasted together: the first valid one is kept"),
     RepairStep("syntax.repaired.extra_text", _step_extra_text,
-               "words after the address, or a label such as 'Email:' before it"),
+               "words after the address (after a space, a comma or a semicolon), or a label such as 'Email:' "
+               "before it"),
     RepairStep("syntax.repaired.missing_at", _step_missing_at,
                "jane.gmail.com: a dot or space instead of the @, before a known domain"),
     RepairStep("syntax.repaired.double_at", _step_double_at, "@@ becomes @"),

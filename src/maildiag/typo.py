@@ -46,7 +46,7 @@ from types import MappingProxyType
 import Levenshtein
 from publicsuffixlist import PublicSuffixList
 
-__all__ = ["TypoSuggestion", "is_known_domain", "suggest", "weighted_distance"]
+__all__ = ["TypoSuggestion", "is_known_domain", "suggest", "tld_exists", "weighted_distance"]
 
 #: Longest domain considered (RFC 1035 §2.3.4: 255 octets on the wire, 253 in text form).
 _MAX_DOMAIN = 253
@@ -500,6 +500,17 @@ def is_known_domain(domain: str) -> bool:
     """
     d = _clean(domain)
     return d is not None and d in _shipped()[0]
+
+
+def tld_exists(domain: str) -> bool:
+    """True when the last label of ``domain`` (ASCII/IDNA form) is a top-level domain that
+    exists: one in the ICANN section of the Public Suffix List (``com``, ``il``,
+    ``xn--p1ai``; not ``jane``, ``con``, ``example``).
+    """
+    tld = domain.rstrip(".").rpartition(".")[2].lower()
+    # "_." + the TLD: the answer is the TLD's own rule, and every domain under the same TLD
+    # shares one cache entry of _public_suffix.
+    return bool(tld) and _public_suffix("_." + tld) is not None
 
 
 def _is_protected(domain: str, indexes: tuple[_Index, ...]) -> bool:
