@@ -2,14 +2,22 @@
 
 ``maildiag check ADDR... [--json] [--offline] [--nameserver HOST[:PORT]] [--locale he]
 [--concurrency N]`` diagnoses addresses (``-`` or no address reads one per line from
-standard input, streamed: one output row per input line, in order, none dropped). Rows are
-diagnosed ``N`` at a time through :func:`maildiag.bulk.diagnose_many` (default 32; one at a
-time when probing SMTP), so a long list does not wait on every DNS round trip in series.
-``maildiag bounce PATH...`` parses bounce messages (see :mod:`maildiag.bounce.cli`).
+standard input, streamed: one output row per address, in order, none dropped). Blank lines
+of standard input are no addresses: they are skipped, and their number is said on standard
+error at the end (``maildiag: skipped 2 blank lines``), in JSON mode too, so that standard
+output stays one row per address. An empty argument (``maildiag check ""``) is diagnosed.
+Rows are diagnosed ``N`` at a time through :func:`maildiag.bulk.diagnose_many` (default 32;
+one at a time when probing SMTP), so a long list does not wait on every DNS round trip in
+series. ``maildiag bounce PATH...`` parses bounce messages (see :mod:`maildiag.bounce.cli`).
+
+Human output shows every value (the input, DNS names, a mail server's reply) with control
+characters escaped (:func:`maildiag._safe_text.terminal`), so none can act on the terminal;
+``--json`` keeps the data exact.
 
 Exit status: 0 when every address is ``ok``; 1 when any has a problem (``fix``,
 ``risky``, ``undeliverable``); 3 when none has a problem but some could not be checked
-(``unknown``: our network); 2 on usage errors.
+(``unknown``: our network); 2 on usage errors; 130 when interrupted by Ctrl-C (the rows
+written until then are whole and flushed; no traceback).
 """
 
 from __future__ import annotations
@@ -312,8 +320,21 @@ def build_parser() -> argparse.ArgumentParser:
         "argparse._SubParsersAction[argparse.ArgumentParser]", parser.add_subparsers(dest="command", required=True)
     )
 
-    check = sub.add_parser("check", help="diagnose addresses")
-    check.add_argument("addresses", nargs="*", metavar="ADDR", help="addresses; '-' or none reads stdin")
+    check = sub.add_parser(
+        "check", help="diagnose addresses",
+        description="Diagnose addresses: why mail to each will not arrive, and what to do.",
+        epilog=(
+            "Standard input is read one address per line; blank lines are skipped and counted on "
+            "standard error at the end (also with --json: standard output stays one row per address). "
+            "Human output shows control characters escaped; --json keeps the data exact. "
+            "Exit status: 0 all ok, 1 a problem (fix, risky, undeliverable), 3 some could not be "
+            "checked (unknown), 2 usage error, 130 interrupted (Ctrl-C; rows written so far are whole)."
+        ),
+    )
+    check.add_argument(
+        "addresses", nargs="*", metavar="ADDR",
+        help="addresses; '-' or none reads stdin, one per line (blank lines skipped)",
+    )
     check.add_argument("--json", action="store_true", help="one JSON object per address (JSON Lines)")
     check.add_argument("--offline", action="store_true", help="no DNS: syntax, typos and flags only")
     check.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this DNS server (an IP address)")
