@@ -332,12 +332,13 @@ def test_unknown_scenarios_never_block_a_customer() -> None:
         maildiag.diagnose(addresses.NULL_MX, resolver=dns).raise_for_problems()
 
 
-def test_mx_address_is_routable_in_form_but_leads_to_a_documentation_network() -> None:
-    """64:ff9b::/96 (RFC 6052) is global; the embedded IPv4 is TEST-NET-1 (RFC 5737)."""
+def test_mx_address_is_a_mail_server_to_maildiag_but_reaches_no_one() -> None:
+    """An ORCHIDv2 address: globally reachable per IANA, not routable at the IP layer (RFC 7343 §2)."""
+    from maildiag._ip import is_public_unicast
+
     address = ipaddress.IPv6Address(addresses.MX_ADDRESS)
-    assert address.is_global
-    assert address in ipaddress.IPv6Network("64:ff9b::/96")
-    assert ipaddress.IPv4Address(address.packed[-4:]) in ipaddress.IPv4Network("192.0.2.0/24")
+    assert is_public_unicast(addresses.MX_ADDRESS)
+    assert address in ipaddress.IPv6Network("2001:20::/28")
 
 
 def test_scenario_timeouts_do_not_wait() -> None:

@@ -13,7 +13,6 @@ only run queries; no rule is written twice, and tests drive the core with no net
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
 import secrets
 from collections.abc import Generator, Iterable, Mapping, Sequence
@@ -507,13 +506,8 @@ def _parse_mx(records: Sequence[str]) -> list[tuple[int, str]]:
 
 
 def _routable(ip: str, options: Options) -> bool:
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    if options.allow_private_addresses:
-        return not (addr.is_unspecified or addr.is_multicast)
-    return addr.is_global
+    """Can a mail server be at ``ip``? One rule with the prober's (``maildiag._ip``)."""
+    return address_allowed(ip, options.allow_private_addresses)
 
 
 def decide(draft: _Draft, options: Options) -> Diagnosis:

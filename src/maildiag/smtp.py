@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import ipaddress
 import re
+
+from maildiag._ip import is_public_unicast, is_unusable
 
 __all__ = ["Probe", "ProbeResult", "Reply", "address_allowed", "parse_reply", "probe"]
 
@@ -78,21 +79,18 @@ class ProbeResult:
 
 
 def address_allowed(ip: str, allow_private: bool) -> bool:
-    """May a probe connect to ``ip``? Only globally routable addresses, unless allowed.
+    """May a probe connect to ``ip``? Only global unicast addresses, unless private ones are allowed.
 
-    Even with ``allow_private``, the unspecified and multicast addresses are refused: no
-    mail server listens there. The core asks this before it yields a probe, and
-    :func:`probe` asks it again before it connects.
+    "Global unicast" is IANA's special-purpose registries (``maildiag._ip``): private, shared,
+    loopback, link-local, site-local, documentation, benchmarking, reserved and multicast
+    blocks are refused, and so are IPv6 forms carrying such an IPv4 address (6to4, Teredo,
+    NAT64, IPv4-mapped). Even with ``allow_private``, the unspecified, multicast and
+    broadcast addresses are refused: no mail server listens there. The core asks this before
+    it yields a probe, and :func:`probe` asks it again before it connects.
     """
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
+    if is_unusable(ip):
         return False
-    if addr.is_unspecified or addr.is_multicast:
-        return False
-    if allow_private:
-        return True
-    return addr.is_global and not (addr.is_private or addr.is_reserved or addr.is_link_local or addr.is_loopback)
+    return allow_private or is_public_unicast(ip)
 
 
 def parse_reply(code: int, message: str) -> Reply:

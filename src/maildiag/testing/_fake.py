@@ -21,10 +21,13 @@ _FAILURES = {
 }
 
 
-#: 192.0.2.25 (TEST-NET-1, RFC 5737) in the NAT64 well-known prefix (RFC 6052 §2.1): global
-#: in form, so maildiag's default options count it as a mail server, yet it leads to a
-#: documentation network. Published as maildiag.testing.addresses.MX_ADDRESS.
-_GLOBAL_TEST_ADDRESS = "64:ff9b::c000:219"
+#: An ORCHIDv2 address (2001:20::/28, RFC 7343). IANA's special-purpose registry marks the
+#: block globally reachable, so maildiag counts a host there as a mail server; but ORCHIDs
+#: are identifiers, "not routable at the IP layer" (RFC 7343 §2), so a connection to it can
+#: reach no one. (It used to be 192.0.2.25 inside the NAT64 prefix, until maildiag learned
+#: to judge a NAT64 address by the IPv4 address it carries.) Published as
+#: maildiag.testing.addresses.MX_ADDRESS; the default address of FakeResolver.mx().
+_GLOBAL_TEST_ADDRESS = "2001:20::25"
 
 
 def _norm(name: str) -> str:
@@ -70,12 +73,16 @@ class FakeResolver:
         return self
 
     def mx(
-        self, domain: str, *hosts: str, address: str | None = "127.0.0.1", preference: int = 10
+        self, domain: str, *hosts: str, address: str | None = _GLOBAL_TEST_ADDRESS, preference: int = 10
     ) -> FakeResolver:
         """Give ``domain`` MX records to ``hosts`` (preference 10, 20, ...).
 
-        Each host also gets an A record with ``address`` unless ``address`` is ``None``
-        (then the host has no address, or you add one yourself).
+        Each host also gets an address record with ``address`` unless ``address`` is ``None``
+        (then the host has no address, or you add one yourself). The default is
+        :data:`maildiag.testing.addresses.MX_ADDRESS`, global in form but unreachable, so a
+        domain built this way takes mail, as the marker's and the scenarios' domains do.
+        Pass ``address="127.0.0.1"`` for a host on loopback (a real test server; then
+        diagnose with ``allow_private_addresses=True``).
         """
         for i, host in enumerate(hosts):
             self.add(domain, "MX", f"{preference * (i + 1)} {_norm(host)}.")

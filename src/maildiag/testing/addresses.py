@@ -54,13 +54,12 @@ __all__ = [
     "scenario_resolver",
 ]
 
-#: The address every mail host of the scenario zone has: 192.0.2.25 (TEST-NET-1, RFC 5737
-#: §3, documentation only) inside the NAT64 well-known prefix ``64:ff9b::/96`` (RFC 6052
-#: §2.1). The prefix is globally routable, so maildiag counts the host as a real mail
-#: server with default options, yet the address leads to a documentation network: no
-#: test that ever tried to connect could reach anyone. Loopback (what
-#: :class:`~maildiag.testing.FakeResolver` gives by default) counts as unroutable unless
-#: ``allow_private_addresses=True``.
+#: The address every mail host of the scenario zone has, and the default of
+#: :meth:`FakeResolver.mx`: ``2001:20::25``, an ORCHIDv2 address (RFC 7343). IANA's
+#: special-purpose registry marks 2001:20::/28 globally reachable, so maildiag counts the
+#: host as a real mail server with default options; yet ORCHIDs are identifiers that are
+#: not routable at the IP layer (RFC 7343 §2): no test that ever tried to connect could
+#: reach anyone. Loopback counts as unroutable unless ``allow_private_addresses=True``.
 MX_ADDRESS = _GLOBAL_TEST_ADDRESS
 
 _ZONE = "maildiag.example"
