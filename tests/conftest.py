@@ -40,9 +40,8 @@ def _unbound() -> str | None:
     )
 
 
-@pytest.fixture(scope="session")
-def dns_server() -> Iterator[tuple[str, int]]:
-    """A real unbound on 127.0.0.1:<random port>; yields (host, port)."""
+def _serve_zone(zone: pathlib.Path, probe_name: str) -> Iterator[tuple[str, int]]:
+    """Run unbound on 127.0.0.1:<random port> serving ``zone`` as the root zone."""
     exe = _unbound()
     if exe is None:
         message = "unbound is not installed (apt-get install -y unbound)"
@@ -56,7 +55,7 @@ def dns_server() -> Iterator[tuple[str, int]]:
         .read_text()
         .replace("@PORT@", str(port))
         .replace("@DIR@", workdir)
-        .replace("@ZONE@", str(HERE / "dns" / "test.zone"))
+        .replace("@ZONE@", str(zone))
     )
     conf_path = pathlib.Path(workdir) / "unbound.conf"
     conf_path.write_text(conf)
@@ -66,7 +65,7 @@ def dns_server() -> Iterator[tuple[str, int]]:
     deadline = time.monotonic() + 15
     while True:
         try:
-            query = dns.message.make_query("ns.maildiag.example", "A")
+            query = dns.message.make_query(probe_name, "A")
             dns.query.udp(query, "127.0.0.1", port=port, timeout=0.2)
             break
         except Exception:
@@ -80,6 +79,18 @@ def dns_server() -> Iterator[tuple[str, int]]:
     except subprocess.TimeoutExpired:
         proc.kill()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[tuple[str, int]]:
+    """A real unbound on 127.0.0.1:<random port>; yields (host, port)."""
+    yield from _serve_zone(HERE / "dns" / "test.zone", "ns.maildiag.example")
+
+
+@pytest.fixture(scope="session")
+def sinkhole_dns_server() -> Iterator[tuple[str, int]]:
+    """A second unbound whose whole internet is a wildcard sinkhole (tests/dns/sinkhole.zone)."""
+    yield from _serve_zone(HERE / "dns" / "sinkhole.zone", "ns.sinkhole-ns")
 
 
 @pytest.fixture

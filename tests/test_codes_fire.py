@@ -30,8 +30,8 @@ def test_null_mx_mixed_with_real_mx_fires() -> None:
         "jane@mixed.example",
         [
             (DnsAnswer("mixed.example", "MX", DnsStatus.OK, ("0 .", "10 mx.mixed.example.")),),
-            (DnsAnswer("mx.mixed.example", "A", DnsStatus.OK, ("192.0.2.1",)),
-             DnsAnswer("mx.mixed.example", "AAAA", DnsStatus.NODATA)),
+            (DnsAnswer("mx.mixed.example", "A", DnsStatus.NODATA),
+             DnsAnswer("mx.mixed.example", "AAAA", DnsStatus.OK, ("2001:20::25",))),
         ],
     )
     assert d.has("mx.null_mixed")

@@ -66,12 +66,19 @@ def test_no_mx_asks_for_the_domains_addresses() -> None:
                        DnsAnswer("a-only.example", "AAAA", DnsStatus.NODATA)))
     # No route (192.0.2.0/24 is TEST-NET-1): before saying so, is the resolver a sinkhole?
     assert batch == (Query("gmail.com", "MX"),)
-    d = finish(flow, (DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),))
+    batch = flow.send((DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),))
+    # ... and do the sanity name's mail servers have public addresses (issue 9.2)?
+    assert batch == (Query("gmail-smtp-in.l.google.com", "A"), Query("gmail-smtp-in.l.google.com", "AAAA"))
+    d = finish(flow, _CANARY_HOST_OK)
     assert d.has("mx.implicit_not_routable")
     assert d.verdict is Verdict.UNDELIVERABLE
 
 
 _NO_ROUTE = (DnsAnswer("x", "A", DnsStatus.OK, ("0.0.0.0",)), DnsAnswer("x", "AAAA", DnsStatus.NODATA))
+_CANARY_HOST_OK = (DnsAnswer("gmail-smtp-in.l.google.com", "A", DnsStatus.OK, ("142.250.27.26",)),
+                   DnsAnswer("gmail-smtp-in.l.google.com", "AAAA", DnsStatus.NODATA))
+_CANARY_HOST_SINK = (DnsAnswer("gmail-smtp-in.l.google.com", "A", DnsStatus.OK, ("0.0.0.0",)),
+                     DnsAnswer("gmail-smtp-in.l.google.com", "AAAA", DnsStatus.NODATA))
 
 
 @pytest.mark.parametrize(
@@ -79,6 +86,8 @@ _NO_ROUTE = (DnsAnswer("x", "A", DnsStatus.OK, ("0.0.0.0",)), DnsAnswer("x", "AA
     [
         pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),
                      Verdict.UNDELIVERABLE, "mx.implicit_not_routable", id="canary-has-mx-trust-it"),
+        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),
+                     Verdict.UNKNOWN, "dns.resolver_lying", id="canary-mx-host-sinkholed"),
         pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.NODATA), Verdict.UNKNOWN, "dns.resolver_lying",
                      id="canary-without-mx-sinkhole"),
         pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.NXDOMAIN), Verdict.UNKNOWN, "dns.resolver_lying",
@@ -87,12 +96,19 @@ _NO_ROUTE = (DnsAnswer("x", "A", DnsStatus.OK, ("0.0.0.0",)), DnsAnswer("x", "AA
                      id="canary-timed-out"),
     ],
 )
-def test_no_mail_route_is_checked_against_a_sinkhole(canary: DnsAnswer, verdict: Verdict, code: str) -> None:
+def test_no_mail_route_is_checked_against_a_sinkhole(
+    canary: DnsAnswer, verdict: Verdict, code: str, request: pytest.FixtureRequest
+) -> None:
     flow = plan("jane@a-only.example", Options())
     next(flow)
     flow.send((DnsAnswer("a-only.example", "MX", DnsStatus.NODATA),))
     assert flow.send(_NO_ROUTE) == (Query("gmail.com", "MX"),)
-    d = finish(flow, (canary,))
+    if canary.status is DnsStatus.OK:
+        flow.send((canary,))
+        sinkholed = request.node.callspec.id == "canary-mx-host-sinkholed"
+        d = finish(flow, _CANARY_HOST_SINK if sinkholed else _CANARY_HOST_OK)
+    else:
+        d = finish(flow, (canary,))
     assert d.verdict is verdict and d.has(code), d.codes
 
 

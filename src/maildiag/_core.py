@@ -248,7 +248,16 @@ def _mail_route(
             draft.add("mx.host_no_address", {"host": host}, evidence)
 
     if usable == 0 and not failed:
-        draft.add("mx.no_usable_host", {"domain": domain, "hosts": hosts}, [mx_answer.describe()])
+        # Final if the resolver tells the truth: ask first whether it does (issue 9.2).
+        lying = yield from _resolver_is_lying(draft, domain, options, seen=DnsStatus.OK)
+        if lying:
+            # The hosts' "unroutable" addresses were the lie, not a fact about the domain.
+            draft.findings = [f for f in draft.findings if f.code not in _HOST_ROUTE_CODES]
+            draft.add("dns.resolver_lying", {"domain": domain}, [mx_answer.describe()])
+        elif lying is None:
+            _dns_failure(draft, _last_failure(draft))  # the sanity check's own query failed
+        else:
+            draft.add("mx.no_usable_host", {"domain": domain, "hosts": hosts}, [mx_answer.describe()])
     elif usable == 0:
         _dns_failure(draft, failed[0])
     # With a usable exchanger, a backup whose lookup failed changes nothing: mail goes to the
@@ -279,7 +288,7 @@ def _implicit_mx(
             draft.add("dns.resolver_lying", {"domain": domain}, evidence)
             return []
         if lying is None:
-            _dns_failure(draft, draft.dns[-1])  # the sanity check's own query failed
+            _dns_failure(draft, _last_failure(draft))  # the sanity check's own query failed
             return []
     if not addresses:
         draft.add("domain.no_mail_route", {"domain": domain}, evidence)
@@ -459,11 +468,18 @@ def _resolver_is_lying(
 ) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], bool | None]:
     """Whether an answer that would make ``domain`` undeliverable comes from a lying resolver.
 
-    ``seen`` is what the resolver said of ``domain``: NXDOMAIN, or NODATA for MX with no
-    routable address (a sinkhole's "nothing here", 0.0.0.0). A domain we know exists (a big
-    provider, a sanity name) cannot be either. Otherwise a sanity name is asked for its MX:
-    NXDOMAIN for it gives the resolver away; after a NODATA, so does a canary without MX
-    records (the sanity names are mailbox providers: they surely publish MX).
+    Asked on every path where DNS alone would conclude "undeliverable", because a resolver
+    that lies (a DNS filter, a Pi-hole, a captive portal, a wildcard sinkhole answering
+    ``10 mx.<name>`` and 0.0.0.0 for everything) says nothing about the address: the
+    project's rule is *unknown, our network*, never *undeliverable*. ``seen`` is what the
+    resolver said of ``domain``: NXDOMAIN, NODATA (no MX and no routable address), or OK
+    (MX records whose hosts have no routable address).
+
+    A domain we know exists and takes mail (a big provider, a sanity name) cannot be any of
+    these. Otherwise a sanity name, a mailbox provider that surely publishes MX records with
+    public addresses, is asked the same questions: NXDOMAIN or no MX for it gives the
+    resolver away, and so, after ``seen`` OK or NODATA, do MX hosts without a routable
+    address.
 
     Returns True (lying), False (the answer can be trusted) or None (cannot tell).
     """
@@ -474,14 +490,36 @@ def _resolver_is_lying(
         return False
     answers = yield (Query(canaries[0], "MX"),)
     draft.dns.extend(answers)
-    status = answers[0].status
-    if status is DnsStatus.NXDOMAIN:
+    canary = answers[0]
+    if canary.status is DnsStatus.NXDOMAIN:
         return True
-    if status is DnsStatus.NODATA:
-        return seen is DnsStatus.NODATA
-    if status is DnsStatus.OK:
+    if canary.status is DnsStatus.NODATA:
+        return seen is not DnsStatus.NXDOMAIN
+    if canary.status is not DnsStatus.OK:
+        return None
+    if seen is DnsStatus.NXDOMAIN:
+        # A resolver that invents names answers NXDOMAIN for nothing: the NXDOMAIN stands.
         return False
-    return None
+    # The sinkhole case: MX records everywhere, pointing at addresses no server can have.
+    hosts = [host for _, host in _parse_mx(canary.records) if host != "."][:2]
+    if not hosts:
+        return True
+    queries = tuple(Query(h, t) for h in hosts for t in ("A", "AAAA"))
+    host_answers = yield queries
+    draft.dns.extend(host_answers)
+    addresses = [r for a in host_answers if a.status is DnsStatus.OK for r in a.records]
+    if any(_routable(ip, options) for ip in addresses):
+        return False
+    if any(a.status in _FAILURE_CODES for a in host_answers):
+        return None
+    return True
+
+
+_HOST_ROUTE_CODES = frozenset({"mx.host_not_routable", "mx.host_not_found", "mx.host_no_address"})
+
+
+def _last_failure(draft: _Draft) -> DnsAnswer:
+    return next(a for a in reversed(draft.dns) if a.status in _FAILURE_CODES)
 
 
 def _dns_failure(draft: _Draft, answer: DnsAnswer) -> None:

@@ -54,6 +54,7 @@ class FakeResolver:
         self._names: set[str] = set()
         self._failures: dict[str, DnsStatus] = {}
         self._delays: dict[str, float] = {}
+        self._sinkhole: str | None = None
         self._lock = threading.Lock()
         self.queries: list[tuple[str, str]] = []
         if sane:
@@ -116,6 +117,16 @@ class FakeResolver:
             raise ValueError(f"how must be one of {sorted(_FAILURES)}, not {how!r}") from None
         return self
 
+    def sinkhole(self, address: str = "0.0.0.0") -> FakeResolver:
+        """Lie like a DNS filter or a wildcard sinkhole: every name not added here answers
+        ``10 mx.<name>.`` for MX and ``address`` for A (or AAAA, by its form).
+
+        For testing that a shop's code treats a lying resolver as *unknown, our network*
+        (``dns.resolver_lying``), never as an undeliverable address.
+        """
+        self._sinkhole = address
+        return self
+
     def slow(self, name: str, seconds: float) -> FakeResolver:
         """Answer queries for ``name`` (and below) only after ``seconds``: for deadline tests.
 
@@ -152,8 +163,21 @@ class FakeResolver:
             if not alias or qtype == "CNAME":
                 break
             current = canonical = _norm(alias[0])
+        if self._sinkhole is not None:
+            lie = self._sinkhole_record(qname, qtype)
+            if lie is not None:
+                return DnsAnswer(name, rdtype, DnsStatus.OK, (lie,))
+            return DnsAnswer(name, rdtype, DnsStatus.NODATA)
         status = DnsStatus.NODATA if current in self._names else DnsStatus.NXDOMAIN
         return DnsAnswer(name, rdtype, status)
+
+    def _sinkhole_record(self, qname: str, qtype: str) -> str | None:
+        assert self._sinkhole is not None
+        if qtype == "MX":
+            return f"10 mx.{qname}."
+        if qtype == ("AAAA" if ":" in self._sinkhole else "A"):
+            return self._sinkhole
+        return None
 
     def _delay(self, name: str) -> float:
         delay = self._policy(self._delays, _norm(name))
