@@ -117,7 +117,7 @@ class FakeResolver:
             raise ValueError(f"how must be one of {sorted(_FAILURES)}, not {how!r}") from None
         return self
 
-    def sinkhole(self, address: str = "0.0.0.0") -> FakeResolver:
+    def sinkhole(self, address: str = "0.0.0.0") -> FakeResolver:  # noqa: S104 (an answer, not a bind)
         """Lie like a DNS filter or a wildcard sinkhole: every name not added here answers
         ``10 mx.<name>.`` for MX and ``address`` for A (or AAAA, by its form).
 
