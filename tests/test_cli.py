@@ -6,10 +6,12 @@ import dataclasses
 import io
 import json
 import os
+import pathlib
 import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -540,3 +542,33 @@ def test_a_name_after_a_comma_does_not_become_a_top_level_domain() -> None:
     assert code == 1
     assert "  suggestion: jane@gmail.com\n" in out
     assert ".jane" not in out.lower().replace("jane@gmial.com,jane", "")
+
+
+def test_ctrl_c_while_a_row_waits_on_a_full_pipe_does_not_cut_the_row() -> None:
+    """The reader stopped reading (a pager, a stalled consumer): the output pipe is full and a
+    row is half written when Ctrl-C comes. The row is finished first; nothing is cut."""
+    # Rows of about 4 kB: a pipe buffer (64 kB) ends inside one of them.
+    rows = [f"Jane {'x' * 900} <jane{i}@gmial.com>" for i in range(40)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "maildiag", "check", "--offline", "--json", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write("".join(row + "\n" for row in rows).encode())  # < one pipe buffer
+        proc.stdin.flush()
+        wchan = pathlib.Path(f"/proc/{proc.pid}/wchan")
+        for _ in range(200):  # until the writer waits on the full pipe (Linux: pipe_write, anon_pipe_write)
+            if not wchan.exists() or "pipe_write" in wchan.read_text():
+                break
+            threading.Event().wait(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    _assert_quiet_interrupt(proc.returncode, err)
+    assert out.endswith(b"\n"), out[-200:]
+    lines = out.splitlines()
+    assert 10 < len(lines) < len(rows)
+    assert [json.loads(line)["address"] for line in lines] == rows[: len(lines)]

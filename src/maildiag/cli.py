@@ -258,10 +258,18 @@ class _Interrupts:
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
+        # SIGINT is also blocked for this thread meanwhile (POSIX): a signal that interrupts
+        # a write(2) on a full pipe after part of the row went out ends the write early, and
+        # the row would be cut even though the handler only takes note (seen in testing).
+        # Blocked, it arrives when the row is out.
+        mask = getattr(signal, "pthread_sigmask", None) if self._installed else None
         self._writing = True
+        blocked = mask(signal.SIG_BLOCK, {signal.SIGINT}) if mask is not None else None
         try:
             yield
         finally:
+            if mask is not None and blocked is not None:
+                mask(signal.SIG_SETMASK, blocked)
             self._writing = False
         if self._pending:
             self._pending = False
