@@ -15,7 +15,7 @@ import pytest
 from maildiag import Blame, Verdict, adiagnose, diagnose
 from maildiag.testing import FakeResolver
 
-ADDRESSES = ["jane@gmail.com", "jane@outlook.com", "jane@shop.example", "sales@small-business.example"]
+ADDRESSES = ["jane@gmail.com", "jane@outlook.com", "jane@shop.example", "jane.doe@small-business.example"]
 
 
 @pytest.mark.parametrize("address", ADDRESSES)
@@ -58,3 +58,12 @@ def test_a_real_wildcard_sinkhole_server_gives_unknown(sinkhole_dns_server: tupl
     d = diagnose(address, resolver=r)
     assert (d.verdict, d.blame) == (Verdict.UNKNOWN, Blame.OUR_NETWORK), d.codes
     assert "dns.resolver_lying" in d.codes
+
+
+@pytest.mark.parametrize(("address", "code"), [("sales@small-business.example", "flag.role"),
+                                               ("x@mailinator.com", "flag.disposable")])
+def test_what_is_known_without_dns_keeps_its_verdict_under_a_lying_resolver(address: str, code: str) -> None:
+    # Issue 10.6: a role or disposable address is risky whatever our DNS does; the lie is
+    # kept as what could not be checked.
+    d = diagnose(address, resolver=FakeResolver(sane=False).sinkhole())
+    assert d.verdict is Verdict.RISKY and d.has(code) and d.has("dns.resolver_lying"), d.codes

@@ -238,6 +238,7 @@ def _mail_route(
             a, aaaa = by_key.pop((host, "A")), by_key.pop((host, "AAAA"))
             usable += _judge_host(draft, pref, host, a, aaaa, failed, options)
     if usable == 0 and looked < len(hosts):
+        _drop_host_route_findings(draft)
         draft.add("mx.lookup_capped", {"domain": domain, "looked": looked, "hosts": len(hosts)},
                   [mx_answer.describe()])
         return draft.mx
@@ -246,14 +247,15 @@ def _mail_route(
         # Final if the resolver tells the truth: ask first whether it does (issue 9.2).
         lying = yield from _resolver_is_lying(draft, domain, options, seen=DnsStatus.OK)
         if lying:
-            # The hosts' "unroutable" addresses were the lie, not a fact about the domain.
-            draft.findings = [f for f in draft.findings if f.code not in _HOST_ROUTE_CODES]
+            _drop_host_route_findings(draft)
             draft.add("dns.resolver_lying", {"domain": domain}, [mx_answer.describe()])
         elif lying is None:
+            _drop_host_route_findings(draft)
             _dns_failure(draft, _last_failure(draft))  # the sanity check's own query failed
         else:
             draft.add("mx.no_usable_host", {"domain": domain, "hosts": hosts}, [mx_answer.describe()])
     elif usable == 0:
+        _drop_host_route_findings(draft)
         _dns_failure(draft, failed[0])
     # With a usable exchanger, a backup whose lookup failed changes nothing: mail goes to the
     # one that works (RFC 5321 §5.1 tries them in order). Its answer stays in the evidence.
@@ -538,6 +540,14 @@ def _resolver_is_lying(
 
 
 _HOST_ROUTE_CODES = frozenset({"mx.host_not_routable", "mx.host_not_found", "mx.host_no_address"})
+
+
+def _drop_host_route_findings(draft: _Draft) -> None:
+    """No host usable, and no verdict possible (a lie, a failure, a capped look): what each
+    host seemed to lack is no fact about the domain and must not make it "risky" (a broken
+    backup beside a working host does). The answers stay in ``dns`` and ``mx`` as evidence.
+    """
+    draft.findings = [f for f in draft.findings if f.code not in _HOST_ROUTE_CODES]
 
 
 def _last_failure(draft: _Draft) -> DnsAnswer:

@@ -23,11 +23,14 @@ __all__ = ["CodeInfo", "UnknownCodeError", "codes", "info", "make"]
 
 #: Verdict precedence: a diagnosis takes the worst verdict its findings imply.
 #: ``fix`` ranks first because a customer shown a fix can usually recover at once.
+#: ``risky`` ranks above ``unknown``: what is known (a disposable or role address, a
+#: provider's strict filtering) stays the verdict when DNS fails; the failure is kept as a
+#: finding saying what could not be checked (issue 10.6, docs/design.md "Verdicts").
 VERDICT_RANK: Mapping[Verdict, int] = {
     Verdict.FIX: 5,
     Verdict.UNDELIVERABLE: 4,
-    Verdict.UNKNOWN: 3,
-    Verdict.RISKY: 2,
+    Verdict.RISKY: 3,
+    Verdict.UNKNOWN: 2,
     Verdict.OK: 1,
 }
 
