@@ -9,6 +9,7 @@ of plain JSON types and never changes the object it was called on.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
@@ -191,13 +192,32 @@ class _Fields:
         return value
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with every lone surrogate (U+D800-U+DFFF) replaced by U+FFFD.
+
+    A Python ``str`` can hold lone surrogates (``os.fsdecode`` of bad bytes, a JSON
+    ``"\\ud800"``); no UTF-8 text can, and JSON turns an adjacent pair of them into one
+    other character, so a value holding them could not round-trip (issue 9.5). Values keep
+    U+FFFD instead, the Unicode replacement character; the finding about the input
+    (``syntax.unsafe_chars``) was made from the input itself.
+    """
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def _freeze_value(value: Any) -> ParamValue:
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value) if isinstance(value, set | frozenset) else value
-        return tuple(str(v) for v in items)
-    if value is None or isinstance(value, str | bool | int | float):
+        return tuple(scrub_text(str(v)) for v in items)
+    if isinstance(value, str):
+        return scrub_text(value)
+    if value is None or isinstance(value, bool | int | float):
         return value
-    return str(value)
+    return scrub_text(str(value))
 
 
 def freeze_params(params: Mapping[str, Any] | None) -> Mapping[str, ParamValue]:
@@ -242,8 +262,8 @@ class Finding:
             object.__setattr__(self, "actor", Actor(self.actor))
         if type(self.params) is not MappingProxyType:
             object.__setattr__(self, "params", freeze_params(self.params))
-        if type(self.evidence) is not tuple or not all(type(e) is str for e in self.evidence):
-            object.__setattr__(self, "evidence", tuple(str(e) for e in self.evidence))
+        if type(self.evidence) is not tuple or not all(type(e) is str and e.isascii() for e in self.evidence):
+            object.__setattr__(self, "evidence", tuple(scrub_text(str(e)) for e in self.evidence))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Finding):
@@ -465,6 +485,11 @@ class Diagnosis:
                 object.__setattr__(self, name, tuple(value))
         if type(self.data_versions) is not MappingProxyType:
             object.__setattr__(self, "data_versions", MappingProxyType(dict(self.data_versions)))
+        # Never hold lone surrogates (issue 9.5): the input text is kept, each one as U+FFFD.
+        for name in ("address", "normalized", "suggestion", "domain"):
+            value = getattr(self, name)
+            if value is not None and not value.isascii():
+                object.__setattr__(self, name, scrub_text(value))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Diagnosis):

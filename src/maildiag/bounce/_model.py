@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from maildiag.model import Diagnosis, Finding
+from maildiag.model import Diagnosis, Finding, _Fields
 
 __all__ = ["BounceKind", "BounceRecipient", "BounceReport"]
 
@@ -112,23 +112,52 @@ class BounceRecipient:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BounceRecipient:
-        """Rebuild from :meth:`to_dict` output."""
-        reply = data.get("reply_code")
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            maildiag.errors.DiagnosisDataError: ``data`` is not a serialized recipient; the
+                message names the field (``recipients[1].reason``).
+        """
+        return cls._read(_Fields(data, "recipient"))
+
+    @classmethod
+    def _read(cls, f: _Fields) -> BounceRecipient:
+        from maildiag.bounce.reasons import _STATUS, reason_names
+
+        reason = f.text("reason")
+        if reason not in reason_names():
+            # The reason names the bounce finding (bounce.<reason>) that leads the diagnosis:
+            # an empty or unknown one would only fail later, on first access.
+            f.fail(f"{f.where}.reason", "a bounce reason (maildiag.bounce.reasons)", reason)
+        status = f.optional_text("status")
+        if status is not None and not _STATUS.match(status):
+            f.fail(f"{f.where}.status", "an RFC 3463 status such as 5.1.1, or null", status)
+        reply = f._get("reply_code", None)
+        if reply is not None and (isinstance(reply, bool) or not isinstance(reply, int) or not 200 <= reply <= 599):
+            f.fail(f"{f.where}.reply_code", "an SMTP reply code (200-599) or null", reply)
+        recipient = f.text("recipient")
+        if not recipient:
+            f.fail(f"{f.where}.recipient", "an address", recipient)
         made = cls(
-            recipient=str(data["recipient"]),
-            original_recipient=data.get("original_recipient"),
-            action=str(data.get("action", "failed")),
-            status=data.get("status"),
-            reply_code=None if reply is None else int(reply),
-            diagnostic=str(data.get("diagnostic", "")),
-            remote_mta=data.get("remote_mta"),
-            reason=str(data["reason"]),
-            hard=bool(data.get("hard", False)),
-            permanent=bool(data.get("permanent", False)),
+            recipient=recipient,
+            original_recipient=f.optional_text("original_recipient"),
+            action=f.text("action", "failed"),
+            status=status,
+            reply_code=reply,
+            diagnostic=f.text("diagnostic", ""),
+            remote_mta=f.optional_text("remote_mta"),
+            reason=reason,
+            hard=f.flag("hard", False),
+            permanent=f.flag("permanent", False),
         )
-        if data.get("diagnosis"):
-            # Keep the diagnosis as it was made (by this or an older version of the rules).
-            object.__setattr__(made, "_diagnosis", Diagnosis.from_dict(data["diagnosis"]))
+        if f._get("diagnosis", None) is not None:
+            # Keep the diagnosis as it was made (by this or an older version of the rules),
+            # but only if it is led by this recipient's bounce finding, as parse_bounce makes it.
+            diagnosis = Diagnosis.from_dict(f.data["diagnosis"])
+            if not diagnosis.findings or diagnosis.findings[0].code != f"bounce.{reason}":
+                f.fail(f"{f.where}.diagnosis.findings", f"a list led by bounce.{reason}",
+                       diagnosis.findings[0].code if diagnosis.findings else "an empty list")
+            object.__setattr__(made, "_diagnosis", diagnosis)
         return made
 
 
@@ -184,13 +213,19 @@ class BounceReport:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BounceReport:
-        """Rebuild from :meth:`to_dict` output."""
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            maildiag.errors.DiagnosisDataError: ``data`` is not a serialized report; the
+                message names the field, as :meth:`maildiag.Diagnosis.from_dict` does.
+        """
+        f = _Fields(data, "report")
         return cls(
-            kind=BounceKind(data["kind"]),
-            recipients=tuple(BounceRecipient.from_dict(r) for r in data.get("recipients") or ()),
-            decoder=str(data.get("decoder", "")),
-            subject=str(data.get("subject", "")),
-            message_id=data.get("message_id"),
-            findings=tuple(Finding.from_dict(f) for f in data.get("findings") or ()),
-            source=data.get("source"),
+            kind=f.choice("kind", BounceKind),
+            recipients=tuple(BounceRecipient._read(r) for r in f.objects("recipients")),
+            decoder=f.text("decoder", ""),
+            subject=f.text("subject", ""),
+            message_id=f.optional_text("message_id"),
+            findings=tuple(Finding._read(x) for x in f.objects("findings")),
+            source=f.optional_text("source"),
         )
