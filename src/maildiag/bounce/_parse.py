@@ -298,16 +298,37 @@ def _charset(content_type: str) -> str | None:
     few Content-Type values, and the stdlib parses the parameters on every call)."""
     holder = email.message.Message()
     holder["Content-Type"] = content_type
-    return holder.get_content_charset()
+    try:
+        return holder.get_content_charset()
+    except (LookupError, UnicodeError, ValueError):
+        # An RFC 2231 charset*= parameter is decoded by the stdlib with the charset it names:
+        # a NUL or an unknown name in it raises. Such a part is still read (issue 9.5).
+        return None
+
+
+#: What a base64 body may hold (RFC 2045 §6.8): the alphabet, padding and line breaks.
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=\s]*")
 
 
 def _decode_payload(part: email.message.Message) -> str:
-    payload = part.get_payload(decode=True)
+    """The text of one part. Never raises: a part whose transfer encoding or charset is
+    garbage is read as well as it can be, and the rest of the message is still read."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # the stdlib's decoders on hostile input: read the raw text instead
+        payload = None
+    if str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64":
+        raw_text = part.get_payload()
+        if isinstance(raw_text, str) and not _BASE64_TEXT.fullmatch(raw_text):
+            # Labelled base64 but plainly text (RFC 2045 §6.8 has no room for "<", ":" or
+            # spaces inside a line): the stdlib would drop what it cannot decode and return
+            # noise; the text itself is what the sender meant.
+            return raw_text
     if not isinstance(payload, bytes):
         raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
     ctype = part.get("Content-Type")
-    charset = (_charset(ctype) if isinstance(ctype, str) else part.get_content_charset()) or "utf-8"
+    charset = (_charset(ctype) if isinstance(ctype, str) else None) or "utf-8"
     try:
         return payload.decode(charset, "replace")
     except (LookupError, UnicodeError, ValueError):  # unknown, or junk such as a NUL in the name
