@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
@@ -84,10 +84,14 @@ def render(
     locale: str = DEFAULT_LOCALE,
     *,
     templates_override: Mapping[str, str] | None = None,
+    escape: Callable[[str], str] | None = None,
 ) -> str:
     """The message for ``code`` in ``locale``, falling back to English, then to the code.
 
-    ``locale`` may be a tag such as ``he-IL``; its base language is used.
+    ``locale`` may be a tag such as ``he-IL``; its base language is used. Messages are plain
+    text. ``escape`` is applied to every parameter value before it is placed in the template
+    (``maildiag._safe_text.html`` for a page): the values carry what customers typed and
+    servers answered, the templates are maildiag's or the shop's own text.
     """
     template = None
     if templates_override:
@@ -97,6 +101,8 @@ def render(
     if template is None:
         template = templates(DEFAULT_LOCALE).get(code, code)
     values = _Params({k: _display(v) for k, v in (params or {}).items()})
+    if escape is not None:
+        values = _Params({k: escape(str(v)) for k, v in values.items()})
     return string.Formatter().vformat(template, (), values)
 
 

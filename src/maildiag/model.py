@@ -279,6 +279,18 @@ class Finding:
 
         return render(self.code, self.params, locale)
 
+    def message_html(self, locale: str = "en") -> str:
+        """:meth:`message` safe to put in an HTML page: every value in it is escaped.
+
+        Messages are plain text (``message()``); this is the rendering for a page that does
+        not escape for you (``|safe`` in Jinja2, ``innerHTML``, an e-mail body). Values
+        (an address, an MX name, a server's reply) are escaped, templates are not.
+        """
+        from maildiag._safe_text import html
+        from maildiag.messages import render
+
+        return render(self.code, self.params, locale, escape=html)
+
     def to_dict(self) -> dict[str, Any]:
         """A new JSON-compatible dict; does not change ``self``."""
         return {
@@ -540,6 +552,15 @@ class Diagnosis:
         :func:`maildiag.checklist.checklist`.
         """
         return [f.message(locale) for f in self.findings if f.severity is not Severity.INFO]
+
+    def message_html(self, locale: str = "en") -> str:
+        """:meth:`message` with every value in it escaped for HTML (see :meth:`Finding.message_html`)."""
+        shown = self.messages_html(locale)
+        return shown[0] if shown else ""
+
+    def messages_html(self, locale: str = "en") -> list[str]:
+        """:meth:`messages` with every value in them escaped for HTML."""
+        return [f.message_html(locale) for f in self.findings if f.severity is not Severity.INFO]
 
     def raise_for_problems(self) -> Diagnosis:
         """Raise :class:`maildiag.UndeliverableError` unless the verdict is ``ok`` or ``risky``.
