@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import os
 import queue
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from maildiag import smtp
@@ -124,6 +125,38 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# -- the resolver used when a call passes none ----------------------------------------------
+
+#: Resolvers put in place of the system one by maildiag.testing.fake_dns(), innermost last.
+#: Process-wide on purpose: the sync shell asks from its worker threads and bulk from its
+#: event loop thread, where a context variable set by the test would not be seen.
+_overrides: list[Any] = []
+_overrides_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def default_resolver_override(resolver: Any) -> Iterator[Any]:
+    """Make ``resolver`` the one every call without ``resolver=`` uses, in every thread, until exit.
+
+    Nests; leaving restores what was there, even on an exception and out of order.
+    """
+    with _overrides_lock:
+        _overrides.append(resolver)
+    try:
+        yield resolver
+    finally:
+        with _overrides_lock:
+            # By identity, from the end: out-of-order exits remove their own entry.
+            for i in range(len(_overrides) - 1, -1, -1):
+                if _overrides[i] is resolver:
+                    del _overrides[i]
+                    break
+
+
+def _override() -> Any:
+    return _overrides[-1] if _overrides else None
 
 
 @functools.cache
@@ -234,7 +267,9 @@ def _sync_lookup(resolver: Any) -> _SyncLookup:
     import dns.resolver
 
     if resolver is None:
-        resolver = default_resolver()
+        resolver = _override()
+        if resolver is None:
+            resolver = default_resolver()
     if isinstance(resolver, Lookup):
         return lambda q, timeout: resolver.lookup(q.name, q.rdtype, timeout)
     if isinstance(resolver, dns.asyncresolver.Resolver):
@@ -323,7 +358,9 @@ def _async_lookup(resolver: Any) -> _AsyncLookup:
     import dns.resolver
 
     if resolver is None:
-        resolver = _default_async_resolver()
+        resolver = _override()
+        if resolver is None:
+            resolver = _default_async_resolver()
     if isinstance(resolver, AsyncLookup):
         return lambda q, timeout: resolver.alookup(q.name, q.rdtype, timeout)
     if isinstance(resolver, dns.resolver.BaseResolver) and not isinstance(resolver, dns.asyncresolver.Resolver):

@@ -19,6 +19,9 @@ address the fake hands out is loopback unless you give another: pass
 ``allow_private_addresses=True`` to ``diagnose`` to count loopback MX hosts as usable, or
 ``address=maildiag.testing.addresses.MX_ADDRESS``.
 
+Code that calls ``maildiag.diagnose(email)`` with no ``resolver=`` is served from the fake
+inside ``with fake_dns() as dns:`` (or the pytest fixture ``maildiag_default_dns``).
+
 See also :mod:`maildiag.testing.addresses` (reserved test addresses with guaranteed
 diagnoses), :mod:`maildiag.testing.strategies` (Hypothesis strategies) and the pytest
 plugin's fixtures ``maildiag_dns``, ``maildiag_scenarios`` and ``maildiag_offline``.
@@ -30,16 +33,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from maildiag.testing._fake import FakeResolver
+    from maildiag.testing._fake import FakeResolver, fake_dns
 
-__all__ = ["FakeResolver"]
+__all__ = ["FakeResolver", "fake_dns"]
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so that pytest loading the plugin (maildiag.testing.pytest_plugin) imports
     # nothing but this package's name.
-    if name == "FakeResolver":
-        value = importlib.import_module("maildiag.testing._fake").FakeResolver
+    if name in ("FakeResolver", "fake_dns"):
+        value = getattr(importlib.import_module("maildiag.testing._fake"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'maildiag.testing' has no attribute {name!r}")

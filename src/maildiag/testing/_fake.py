@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from maildiag.model import DnsAnswer, DnsStatus
 from maildiag.options import ascii_domain
@@ -209,3 +210,28 @@ class FakeResolver:
     def names(self) -> Iterable[str]:
         """Every name that owns a record."""
         return sorted({n for n, _ in self._records})
+
+
+@contextlib.contextmanager
+def fake_dns(resolver: FakeResolver | None = None) -> Iterator[FakeResolver]:
+    """Serve every maildiag call that passes no ``resolver=`` from a fake DNS, until exit.
+
+    For testing code that calls ``maildiag.diagnose(email)`` itself, the way pytest-httpx
+    and respx patch an HTTP transport::
+
+        with fake_dns() as dns:
+            dns.mx("shop-customer.example", "mx.shop-customer.example")
+            assert signup("jane@shop-customer.example").ok   # your code, unchanged
+
+    ``diagnose``, ``adiagnose``, ``diagnose_many``, ``adiagnose_many`` and the CLI run
+    in-process all use it, from any thread or task: the override is process-wide (the
+    sync shell resolves on worker threads, bulk on an event loop thread). Blocks nest, and
+    leaving one restores what was there before, even on an exception. A call that passes
+    its own ``resolver=`` keeps it. Two tests running *at the same time in one process*
+    would share the override; pytest-xdist runs tests in separate processes, so they do not.
+    """
+    from maildiag._shells import default_resolver_override
+
+    fake = resolver if resolver is not None else FakeResolver()
+    with default_resolver_override(fake):
+        yield fake

@@ -21,7 +21,7 @@ plugin autoloading disabled, ``-p maildiag`` (the entry point's name) turns it o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -128,6 +128,20 @@ def maildiag_dns(request: pytest.FixtureRequest) -> FakeResolver:
     fake = FakeResolver(sane=bool(kwargs.get("sane", True)))
     _apply_dns(fake, kwargs.get("dns"))
     return fake
+
+
+@pytest.fixture
+def maildiag_default_dns(maildiag_dns: FakeResolver) -> Iterator[FakeResolver]:
+    """``maildiag_dns``, made the resolver of every maildiag call that passes none.
+
+    For code under test that calls ``maildiag.diagnose(email)`` itself: no ``resolver=`` to
+    thread through. The marker's ``dns=`` applies; add more with ``.mx()``, ``.fail()``...
+    Ends with the test (see :func:`maildiag.testing.fake_dns`).
+    """
+    from maildiag.testing import fake_dns
+
+    with fake_dns(maildiag_dns) as fake:
+        yield fake
 
 
 @pytest.fixture
