@@ -18,7 +18,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["available_locales", "placeholders", "render", "templates"]
+__all__ = ["available_locales", "negotiate", "placeholders", "render", "templates"]
 
 DEFAULT_LOCALE = "en"
 
@@ -110,3 +110,32 @@ def _display(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return ", ".join(str(v) for v in value)
     return value
+
+
+def negotiate(accept_language: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """The shipped locale that an HTTP ``Accept-Language`` header prefers most, else ``default``.
+
+    RFC 9110 §12.5.4: comma-separated language ranges with optional ``;q=`` weights
+    (``he-IL,he;q=0.9,en;q=0.8`` gives ``he``). Ranges are matched on their base language
+    (``iw`` is Hebrew too); ``q=0`` means "not this one"; ``*`` and ranges maildiag does not
+    ship are skipped. Linear in the header, which is capped at 1,000 characters (it comes
+    from the client).
+    """
+    if not accept_language:
+        return default
+    shipped = available_locales()
+    best: tuple[float, int, str] | None = None
+    for position, item in enumerate(accept_language[:1000].split(",")):
+        tag, _, params = item.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        base = _base_locale(tag.strip()) if tag.strip() and tag.strip() != "*" else ""
+        if base in shipped and weight > 0 and (best is None or (weight, -position) > (best[0], best[1])):
+            best = (weight, -position, base)
+    return best[2] if best else default

@@ -61,6 +61,7 @@ __all__ = [
     "DiagEmail",
     "MaildiagEmail",
     "diag_email",
+    "localize_errors",
 ]
 
 #: ``model_validate(..., context={LOCALE_CONTEXT_KEY: "he"})`` picks the messages' locale.
@@ -127,6 +128,8 @@ class MaildiagEmail:
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         if source is not str:
             raise TypeError(f"MaildiagEmail annotates str fields, not {source!r}")
+        if self.accept_as_typed_field is not None:
+            _check_accept_as_typed_field(self.accept_as_typed_field, handler)
         # handler(source) keeps what comes before in Annotated[...] (max_length, a shop's own
         # AfterValidator): maildiag runs after those, never instead of them.
         return core_schema.with_info_after_validator_function(self._validate, handler(source))
@@ -163,10 +166,56 @@ class MaildiagEmail:
         return data.get(self.accept_as_typed_field) is True
 
 
+def _model_field_names(handler: GetCoreSchemaHandler) -> list[str] | None:
+    """The fields of the model being defined, in pydantic's order (bases first), or None.
+
+    pydantic does not hand a field's metadata its model; its schema generator knows it. That
+    is internal, so anything unexpected means "cannot tell" and the check is skipped.
+    """
+    try:
+        model = handler._generate_schema.model_type_stack.get()  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    if not isinstance(model, type):
+        return None
+    names: list[str] = []
+    for klass in reversed(model.__mro__):
+        for name in vars(klass).get("__annotations__", {}):
+            if name not in names and not name.startswith("_"):
+                names.append(name)
+    return names
+
+
+def _check_accept_as_typed_field(keep: str, handler: GetCoreSchemaHandler) -> None:
+    """Fail at class definition when ``accept_as_typed_field`` could never be read (issue 10.7).
+
+    pydantic shows a validator only the fields validated before it: a misspelt name, or a
+    field declared after the email field, would be silently ignored and the customer could
+    never keep what they typed.
+    """
+    names = _model_field_names(handler)
+    field = getattr(handler, "field_name", None)
+    if names is None or field not in names:
+        return
+    if keep not in names:
+        raise TypeError(
+            f"MaildiagEmail(accept_as_typed_field={keep!r}) on field {field!r}: the model has no field "
+            f"{keep!r} (its fields: {', '.join(names)})"
+        )
+    if names.index(keep) > names.index(field):
+        raise TypeError(
+            f"MaildiagEmail(accept_as_typed_field={keep!r}) on field {field!r}: declare {keep!r} before "
+            f"{field!r}; pydantic shows a validator only the fields validated before it"
+        )
+
+
 def _error(refusal: Refusal, locale: str) -> PydanticCustomError:
     ctx: dict[str, Any] = {"code": refusal.code}
     if refusal.suggestion is not None:
         ctx["suggestion"] = refusal.suggestion
+    # The finding's params, so that localize_errors() can render the message again in the
+    # locale a request asks for (FastAPI validates bodies before any code of the shop runs).
+    ctx["params"] = refusal.finding.to_dict()["params"]
     # pydantic replaces "{code}" and "{suggestion}" in the template with ctx values and has
     # no escape; only an address that itself contains such a brace pair is affected.
     return PydanticCustomError(ERROR_TYPES[refusal.kind], refusal.message(locale), ctx)
@@ -207,3 +256,30 @@ def diag_email(
 #: An email address checked offline by maildiag with the default settings: typos and
 #: repairable input are refused with a suggestion; disposable and role addresses accepted.
 DiagEmail = Annotated[str, MaildiagEmail()]
+
+
+def localize_errors(errors: Iterable[Mapping[str, Any]], locale: str) -> list[dict[str, Any]]:
+    """pydantic validation errors with maildiag's messages rendered again in ``locale``.
+
+    For FastAPI, which validates a request body before the endpoint runs, so no validation
+    context can carry the request's language. In an exception handler::
+
+        @app.exception_handler(RequestValidationError)
+        async def localized(request: Request, exc: RequestValidationError) -> JSONResponse:
+            locale = maildiag.messages.negotiate(request.headers.get("accept-language"))
+            return JSONResponse({"detail": localize_errors(exc.errors(), locale)}, status_code=422)
+
+    Errors that are not maildiag's are returned unchanged (as new dicts); ``type``, ``loc``
+    and ``ctx`` (the stable ``code`` and the ``suggestion``) never change, only ``msg``.
+    """
+    from maildiag.messages import render
+
+    out: list[dict[str, Any]] = []
+    for error in errors:
+        item = dict(error)
+        ctx = item.get("ctx")
+        if item.get("type") in ERROR_TYPES.values() and isinstance(ctx, Mapping) and isinstance(ctx.get("code"), str):
+            params = ctx.get("params")
+            item["msg"] = render(ctx["code"], params if isinstance(params, Mapping) else {}, locale)
+        out.append(item)
+    return out
