@@ -72,7 +72,8 @@ def test_other_errors_pass_through_unchanged() -> None:
 
 
 def test_a_good_address_is_accepted() -> None:
-    assert client.post("/signup", json={"name": "Jane", "email": "jane@gmail.com"}).json() == {"email": "jane@gmail.com"}
+    response = client.post("/signup", json={"name": "Jane", "email": "jane@gmail.com"})
+    assert response.json() == {"email": "jane@gmail.com"}
 
 
 @pytest.mark.parametrize(("header", "locale"), [
