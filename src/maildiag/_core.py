@@ -165,6 +165,10 @@ def _offline_part(address: str, options: Options) -> tuple[_Draft, str | None, s
 
     # 3. Flags from maintained data (disposable, role, free webmail, the shop's lists).
     draft.findings.extend(flags.check(local, flagged_domain, options))
+    if options.allow and draft.has_code("policy.allowed"):
+        # The shop allows this domain (its staging or test domain, issue 10.7): a reserved
+        # or special-use name is then its business, not a reason to refuse the address.
+        draft.findings = [f for f in draft.findings if f.code not in _RESERVED_CODES]
     if options.offline:
         # Without MX records, the domain alone says who runs the mailbox (gmail.com...).
         draft.providers, found = _providers_by_domain(ascii_domain, options)
@@ -539,6 +543,7 @@ def _resolver_is_lying(
     return True
 
 
+_RESERVED_CODES = frozenset({"syntax.domain_reserved", "syntax.domain_special_use"})
 _HOST_ROUTE_CODES = frozenset({"mx.host_not_routable", "mx.host_not_found", "mx.host_no_address"})
 
 

@@ -29,8 +29,13 @@ from maildiag.options import Options
 
 __all__ = ["KINDS", "Refusal", "as_strings", "build_options", "judge"]
 
+#: Findings that say the domain is reserved or special-use (RFC 2606, RFC 6761).
+RESERVED_CODES = frozenset({"syntax.domain_reserved", "syntax.domain_special_use"})
+
 #: Why an address is refused. Each integration maps a kind to its own stable error code.
-KINDS = ("typo", "syntax", "denied", "disposable", "role", "undeliverable")
+#: ``reserved`` is a domain no public mail reaches (example.com, .test, .localhost): not a
+#: syntax error, and a shop allows its own test domains with ``allow=`` (issue 10.7).
+KINDS = ("typo", "syntax", "reserved", "denied", "disposable", "role", "undeliverable")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -99,6 +104,8 @@ def _kind(d: Diagnosis, finding: Finding) -> str:
         return "typo"
     if finding.code == "policy.denied":
         return "denied"
+    if finding.code in RESERVED_CODES:
+        return "reserved"
     if finding.code.startswith("syntax."):
         return "syntax"
     return "undeliverable"

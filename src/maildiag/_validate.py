@@ -47,6 +47,26 @@ def _slow(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
     )
 
 
+def validate_special_use(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
+    """``validate_email`` that accepts the ``.test`` TLD (RFC 6761 §6.2), email-validator's
+    ``test_environment``. Only for a domain the shop allows (``Options.allow``): its own
+    staging domains. ``.localhost``, ``.invalid``, ``.local`` and ``.onion`` stay refused:
+    no mail is ever delivered there, staging or not.
+    """
+    return email_validator.validate_email(
+        text,
+        check_deliverability=False,
+        allow_smtputf8=allow_smtputf8,
+        allow_empty_local=False,
+        allow_quoted_local=True,
+        allow_domain_literal=False,
+        allow_display_name=False,
+        strict=False,
+        test_environment=True,
+        globally_deliverable=True,
+    )
+
+
 def _build_fast() -> _Fast | None:
     """The per-domain path, or ``None`` when this email-validator lacks its building blocks."""
     try:

@@ -58,6 +58,7 @@ ERROR_CODES: Mapping[str, str] = MappingProxyType(
     {
         "typo": "email_typo",
         "syntax": "invalid",
+        "reserved": "email_reserved",
         "denied": "email_denied",
         "disposable": "email_disposable",
         "role": "email_role",

@@ -153,6 +153,11 @@ def role_of(local: str) -> tuple[str, str] | None:
     return None
 
 
+def allow_rule(entries: tuple[str, ...], local: str, domain: str) -> str | None:
+    """The first entry of ``Options.allow`` (or ``deny``) covering ``local@domain``, or None."""
+    return _rule(entries, local, domain)
+
+
 def _rule(entries: tuple[str, ...], local: str, domain: str) -> str | None:
     """The first entry of the shop's list covering ``local@domain`` (domain or address)."""
     if not entries:

@@ -75,6 +75,7 @@ ERROR_TYPES: Mapping[str, str] = MappingProxyType(
     {
         "typo": "email_typo",
         "syntax": "email_syntax",
+        "reserved": "email_reserved",
         "denied": "email_denied",
         "disposable": "email_disposable",
         "role": "email_role",

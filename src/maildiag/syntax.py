@@ -249,6 +249,9 @@ def check(address: str, options: Options) -> ParsedAddress:
         v = _validate(address, options)
     except Exception as e:  # EmailNotValidError, or a dependency bug: never raise
         error = e
+        allowed = _allowed_special_use(address, options, e) if options.allow else None
+        if allowed is not None:
+            return allowed
     else:
         if not (v.smtputf8 and _has_fullwidth(v.local_part)):
             return _valid(address, address, v, None, ())
@@ -264,6 +267,28 @@ def check(address: str, options: Options) -> ParsedAddress:
         return _repair(address, options, error)
     except Exception:  # a bug in a repair step: report the input's own problem
         return _invalid(address, address, error, ())
+
+
+def _allowed_special_use(address: str, options: Options, error: Exception) -> ParsedAddress | None:
+    """A special-use domain (.test, .localhost: RFC 6761) that the shop allows, as valid.
+
+    The address keeps its ``syntax.domain_special_use`` note; the shop's allow list then
+    decides (issue 10.7: a shop's staging system uses exactly these domains).
+    """
+    if code_for_message(str(error)) != "syntax.domain_special_use":
+        return None
+    from maildiag._validate import validate_special_use
+    from maildiag.flags import allow_rule
+
+    try:
+        v = validate_special_use(address, options.allow_smtputf8)
+    except Exception:
+        return None
+    if allow_rule(options.allow, v.local_part, v.ascii_domain) is None:
+        return None
+    note = catalog.make("syntax.domain_special_use", {"domain": v.domain})
+    parsed = _valid(address, address, v, None, ())
+    return dataclasses.replace(parsed, findings=(note, *parsed.findings))
 
 
 def _valid(

@@ -68,7 +68,7 @@ CASES = [
     pytest.param("jane@gmial.com", {}, "email_typo", "jane@gmail.com", "domain.typo", id="typo"),
     pytest.param("jane@gmail,com", {}, "email_typo", "jane@gmail.com", "syntax.repaired.comma", id="comma"),
     pytest.param("jane", {}, "invalid", "", "syntax.missing_at", id="syntax-uses-djangos-code"),
-    pytest.param("jane@example.com", {}, "invalid", "", "syntax.domain_reserved", id="reserved"),
+    pytest.param("jane@example.com", {}, "email_reserved", "", "syntax.domain_reserved", id="reserved"),
     pytest.param(
         "x@mailinator.com", {"refuse_disposable": True}, "email_disposable", "", "flag.disposable",
         id="disposable-refused-on-request",

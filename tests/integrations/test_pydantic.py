@@ -87,7 +87,7 @@ REFUSED = [
     ),
     pytest.param("jane", Signup, "email_syntax", "syntax.missing_at", None, id="no-at"),
     pytest.param("", Signup, "email_syntax", "syntax.empty", None, id="empty"),
-    pytest.param("jane@example.com", Signup, "email_syntax", "syntax.domain_reserved", None, id="reserved-domain"),
+    pytest.param("jane@example.com", Signup, "email_reserved", "syntax.domain_reserved", None, id="reserved-domain"),
     pytest.param("x" * 3000, Signup, "email_syntax", "syntax.too_long", None, id="too-long"),
     pytest.param(
         "x@mailinator.com", StrictShop, "email_disposable", "flag.disposable", None, id="disposable-refused-on-request"

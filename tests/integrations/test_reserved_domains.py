@@ -1,0 +1,85 @@
+"""A reserved test domain is its own refusal, and a shop can allow its own (issue 10.7).
+
+``qa+1@example.com`` is not a syntax error: the domain is reserved for documentation
+(RFC 2606), and ``.test`` is special-use (RFC 6761). Forms give it its own error type/code
+(``email_reserved``) so a shop's frontend can say so, and ``allow=`` makes the shop's own
+staging domain acceptable.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import django
+import pytest
+from django import forms
+from django.conf import settings
+from pydantic import BaseModel, ValidationError
+
+import maildiag
+from maildiag import Options, Verdict
+from maildiag.pydantic import MaildiagEmail
+
+RESERVED = ["qa+1@example.com", "jane@shop.example.org", "qa@shop.test", "qa@x.localhost"]
+
+
+@pytest.mark.parametrize("address", RESERVED)
+def test_pydantic_gives_reserved_its_own_type(address: str) -> None:
+    class Signup(BaseModel):
+        email: Annotated[str, MaildiagEmail()]
+
+    with pytest.raises(ValidationError) as exc:
+        Signup.model_validate({"email": address})
+    (error,) = exc.value.errors()
+    assert error["type"] == "email_reserved"
+    assert error["ctx"]["code"] in ("syntax.domain_reserved", "syntax.domain_special_use")
+
+
+@pytest.mark.parametrize(("address", "allow"), [
+    ("qa+1@example.com", "example.com"),
+    ("qa@shop.test", "shop.test"),
+    ("qa@staging.shop.test", "shop.test"),
+    ("qa@shop.test", "qa@shop.test"),
+])
+def test_the_shops_allow_list_makes_its_test_domain_acceptable(address: str, allow: str) -> None:
+    class Signup(BaseModel):
+        email: Annotated[str, MaildiagEmail(allow=(allow,))]
+
+    assert Signup.model_validate({"email": address}).email == address
+    d = maildiag.diagnose(address, offline=True, options=Options(allow=(allow,)))
+    assert d.verdict is Verdict.OK and d.has("policy.allowed")
+
+
+@pytest.mark.parametrize(("address", "allow"), [
+    ("qa@shop.test", "other.test"),       # another test domain is still refused
+    ("qa@x.localhost", "localhost"),      # no mail is ever delivered to .localhost (RFC 6761 §6.3)
+])
+def test_allow_does_not_open_what_it_does_not_name(address: str, allow: str) -> None:
+    d = maildiag.diagnose(address, offline=True, options=Options(allow=(allow,)))
+    assert d.verdict is Verdict.UNDELIVERABLE
+
+
+@pytest.fixture(scope="module")
+def dj() -> Any:
+    if not settings.configured:
+        settings.configure(USE_I18N=True, LANGUAGE_CODE="en", INSTALLED_APPS=["django.contrib.contenttypes"],
+                           DATABASES={})
+        django.setup()
+    import maildiag.django
+
+    return maildiag.django
+
+
+@pytest.mark.usefixtures("maildiag_offline")
+def test_django_gives_reserved_its_own_code_and_honours_allow(dj: Any) -> None:
+    class Signup(forms.Form):
+        email = dj.MaildiagEmailField()
+
+    class StagingSignup(forms.Form):
+        email = dj.MaildiagEmailField(allow=["example.com"])
+
+    form = Signup(data={"email": "qa+1@example.com"})
+    assert not form.is_valid()
+    (error,) = form.errors.as_data()["email"]
+    assert error.code == "email_reserved"
+    assert StagingSignup(data={"email": "qa+1@example.com"}).is_valid()
