@@ -266,7 +266,7 @@ def parse_bounce(
         return _malformed(f"{type(exc).__name__}: {exc}"[:200], source)
 
 
-def _too_large(size: int, limit: int, source: str | None) -> BounceReport:
+def _too_large(size: int | str, limit: int, source: str | None) -> BounceReport:
     finding = catalog.make("bounce.too_large", {"size": size, "limit": limit})
     return BounceReport(kind=BounceKind.TOO_LARGE, findings=(finding,), source=source)
 

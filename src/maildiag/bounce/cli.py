@@ -1,7 +1,7 @@
 """The ``maildiag bounce`` subcommand: one row per failed recipient, for support staff.
 
 Exit codes: 0 when no failure was found, 1 when at least one failed recipient was found,
-2 for a usage error (no such path).
+else 2 when a path could not be read (every path still gets its rows).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, TextIO
 
-from maildiag.bounce._io import iter_messages
+from maildiag._safe_text import csv_cell, terminal
+from maildiag.bounce._io import TooLarge, iter_messages, read_stream
 from maildiag.bounce._model import BounceKind, BounceReport
-from maildiag.bounce._parse import DEFAULT_MAX_BYTES, parse_bounce
+from maildiag.bounce._parse import DEFAULT_MAX_BYTES, _too_large, parse_bounce
+from maildiag.messages import render
 
 __all__ = ["register", "run"]
 
@@ -33,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "reason and the message to send the customer. Non-bounces, auto-replies, complaints "
         "and unreadable messages get one row each, saying so.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help=".eml file, mbox, Maildir or folder")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help=".eml file, mbox, Maildir or folder; - reads one message or an mbox from stdin. "
+                        "Only regular files are read, each once; anything else gets a row saying why")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object per message (JSON Lines)")
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
@@ -46,49 +49,72 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
     """Run the subcommand with parsed ``args``; returns the exit code.
 
-    ``out`` defaults to standard output; ``stdin`` is accepted for the main CLI's handler
-    convention and not read (bounces come from PATH arguments).
+    ``out`` defaults to standard output. ``-`` among the paths reads one message or an mbox
+    from ``stdin`` (its binary buffer; standard input by default).
+
+    Every path gets its rows: a missing or unreadable one is a row saying so, and the others
+    are still read. Exit status: 1 when a failed recipient was found, else 2 when a path
+    could not be read (so a script notices a typo in a file name), else 0.
     """
     out = out if out is not None else sys.stdout
-    missing = [p for p in args.paths if not Path(p).exists()]
-    if missing:
-        print(f"maildiag bounce: no such file or directory: {', '.join(missing)}", file=sys.stderr)
-        return 2
     failures = 0
+    unreadable = 0
     writer = csv.writer(out) if args.csv else None
     if writer is not None:
         writer.writerow(_COLUMNS)
-    for source, data in iter_messages(args.paths, max_bytes=args.max_bytes):
+    for source, data in _messages(args.paths, args.max_bytes, stdin):
         report = _report(source, data, args.max_bytes)
         failures += len(report.failures)
+        unreadable += isinstance(data, OSError)
         if args.json:
+            # JSON keeps the data exact: the reader escapes for wherever it shows it.
             out.write(json.dumps(_json(report, args.locale), ensure_ascii=False) + "\n")
             continue
         for row in _rows(report, args.locale):
             if writer is not None:
-                writer.writerow([row[c] for c in _COLUMNS])
+                # OWASP's CSV-injection rule: a cell starting = + - @ TAB CR is not a formula.
+                writer.writerow([csv_cell(row[c]) for c in _COLUMNS])
             else:
-                out.write(_text_line(row) + "\n")
-    return 1 if failures else 0
+                # Every value escaped for the terminal; the message's values too, not its
+                # template (a Hebrew template carries a deliberate U+200E mark).
+                shown = {k: terminal(str(v)) for k, v in row.items()}
+                shown["message"] = row["_message_terminal"]
+                out.write(_text_line(shown) + "\n")
+    return 1 if failures else 2 if unreadable else 0
 
 
-def _report(source: str, data: bytes | OSError, max_bytes: int) -> BounceReport:
+def _messages(
+    paths: list[str], max_bytes: int, stdin: TextIO | None
+) -> Iterator[tuple[str, bytes | OSError | TooLarge]]:
+    for path in paths:
+        if path == "-":
+            stream = stdin if stdin is not None else sys.stdin
+            yield from read_stream(getattr(stream, "buffer", stream), max_bytes, "stdin")  # type: ignore[arg-type]
+        else:
+            yield from iter_messages([path], max_bytes=max_bytes)
+
+
+def _report(source: str, data: bytes | OSError | TooLarge, max_bytes: int) -> BounceReport:
+    if isinstance(data, TooLarge):
+        return _too_large(data.size, max_bytes, source)
     if isinstance(data, OSError):
         from maildiag import catalog
 
-        finding = catalog.make("bounce.malformed", {"detail": f"unreadable: {data}"})
+        reason = data.strerror or str(data)
+        finding = catalog.make("bounce.malformed", {"detail": f"unreadable: {reason}"})
         return BounceReport(kind=BounceKind.MALFORMED, findings=(finding,), source=source)
     return parse_bounce(data, max_bytes=max_bytes, source=source)
 
 
 def _rows(report: BounceReport, locale: str) -> Iterator[dict[str, Any]]:
     base = dict.fromkeys(_COLUMNS, "")
-    base.update(source=report.source or "", kind=report.kind.value)
+    base.update(source=report.source or "", kind=report.kind.value, _message_terminal="")
     if not report.recipients:
         row = dict(base)
         if report.findings:
             f = report.findings[0]
-            row.update(reason=f.code.removeprefix("bounce."), message=f.message(locale))
+            row.update(reason=f.code.removeprefix("bounce."), message=f.message(locale),
+                       _message_terminal=render(f.code, f.params, locale, escape=terminal))
         yield row
         return
     for r in report.recipients:
@@ -106,6 +132,7 @@ def _rows(report: BounceReport, locale: str) -> Iterator[dict[str, Any]]:
             "actor": r.finding.actor.value,
             "suggestion": d.suggestion or "",
             "message": r.message(locale),
+            "_message_terminal": render(r.finding.code, r.finding.params, locale, escape=terminal),
             "diagnostic": r.diagnostic[:300],
         }
 
