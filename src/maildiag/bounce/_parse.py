@@ -29,6 +29,7 @@ import email.policy
 import functools
 import json
 import os
+import pathlib
 import re
 from collections.abc import Iterator
 from email.header import decode_header, make_header
@@ -218,7 +219,9 @@ def parse_bounce(
     Args:
         message: the raw message as ``bytes`` or ``str``, a path to an ``.eml`` file
             (``pathlib.Path`` or any ``os.PathLike``), or a parsed ``email.message.Message``.
-            A ``str`` is taken as message text, never as a path.
+            A ``str`` with no line break that names an existing file is read as that file
+            (``parse_bounce("bounce.eml")``); one that looks like a file name but names no
+            file raises ``FileNotFoundError``; any other ``str`` is message text.
         max_bytes: messages larger than this are not parsed; the report has kind
             ``too_large`` and the finding ``bounce.too_large``.
         source: a label kept in the report (``BounceReport.source``), for batch output.
@@ -231,6 +234,10 @@ def parse_bounce(
         TypeError: ``message`` is none of the accepted types.
         OSError: ``message`` is a path that cannot be read.
     """
+    if isinstance(message, str) and _names_a_file(message):
+        # parse_bounce("bounce.eml") is the call everyone writes first: a one-line str that
+        # names a file is that file (issue 10.2). A message always has a line break.
+        message = pathlib.Path(message)
     if isinstance(message, os.PathLike):
         path = os.fspath(message)
         size = os.path.getsize(path)
@@ -264,6 +271,30 @@ def parse_bounce(
     except Exception as exc:
         # Never a crash on content: a batch of support mail must go on past one bad message.
         return _malformed(f"{type(exc).__name__}: {exc}"[:200], source)
+
+
+#: What a file name given as a str looks like: no line break, and a mail file's extension
+#: or a path separator. Such a str is never read as message text.
+_FILE_LIKE = re.compile(r"[^\r\n]*(?:\.(?:eml|msg|mbox|mbx|txt|mail)|[/\\][^\r\n]*)", re.IGNORECASE)
+
+
+def _names_a_file(text: str) -> bool:
+    """A one-line ``str`` that names an existing file, or looks like a file name.
+
+    Raises:
+        FileNotFoundError: it looks like a file name (``bounce.eml``, ``mail/x``) but no such
+            file exists: never read quietly as a malformed message.
+    """
+    if "\n" in text or "\r" in text or len(text) > 4096 or not text.strip():
+        return False
+    if os.path.isfile(text):
+        return True
+    if _FILE_LIKE.fullmatch(text.strip()) and ": " not in text:  # "Subject: a/b" is a header
+        raise FileNotFoundError(
+            f"parse_bounce({text!r}): no such file. A str is read as a file name when it has no "
+            "line break and names a file; pass pathlib.Path(...) for a path, or the message text itself."
+        )
+    return False
 
 
 def _too_large(size: int | str, limit: int, source: str | None) -> BounceReport:
