@@ -50,6 +50,8 @@ class BounceRecipient:
         reason: maildiag's reason (see :mod:`maildiag.bounce.reasons`).
         hard: the address itself will never work (remove it from lists).
         permanent: the failure is permanent (a 5.x.x status / 5xx reply), not temporary.
+        smtp_command: the SMTP command the remote server refused (``RCPT``, ``DATA``...),
+            when the bounce names it ("in reply to RCPT TO command", "after end of data").
         diagnosis: the address's :class:`~maildiag.Diagnosis`, led by the bounce finding.
             Derived from the fields above and made on first access: a support script that
             only wants recipients and reasons does not pay for the address checks.
@@ -65,6 +67,7 @@ class BounceRecipient:
     reason: str
     hard: bool
     permanent: bool
+    smtp_command: str | None = None
     _diagnosis: Diagnosis | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -107,6 +110,7 @@ class BounceRecipient:
             "reason": self.reason,
             "hard": self.hard,
             "permanent": self.permanent,
+            "smtp_command": self.smtp_command,
             "diagnosis": self.diagnosis.to_dict(),
         }
 
@@ -149,6 +153,7 @@ class BounceRecipient:
             reason=reason,
             hard=f.flag("hard", False),
             permanent=f.flag("permanent", False),
+            smtp_command=f.optional_text("smtp_command"),
         )
         if f._get("diagnosis", None) is not None:
             # Keep the diagnosis as it was made (by this or an older version of the rules),
@@ -174,6 +179,12 @@ class BounceReport:
         findings: message-level findings (``bounce.malformed``, ``bounce.too_large``,
             ``bounce.not_a_bounce``, ``bounce.no_recipient``).
         source: where the message came from (a path, ``mbox:N``), when known.
+        date: the bounce's own ``Date`` header, as written.
+        original_from: the sender of the returned message (its ``From``), when the bounce
+            includes it (an attached message or its headers).
+        original_subject: the returned message's subject (RFC 2047 decoded).
+        original_message_id: the returned message's ``Message-ID``: what the shop's own
+            sending log is keyed on.
     """
 
     kind: BounceKind
@@ -183,6 +194,10 @@ class BounceReport:
     message_id: str | None = None
     findings: tuple[Finding, ...] = ()
     source: str | None = None
+    date: str | None = None
+    original_from: str | None = None
+    original_subject: str | None = None
+    original_message_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", BounceKind(self.kind))
@@ -209,6 +224,10 @@ class BounceReport:
             "message_id": self.message_id,
             "findings": [f.to_dict() for f in self.findings],
             "source": self.source,
+            "date": self.date,
+            "original_from": self.original_from,
+            "original_subject": self.original_subject,
+            "original_message_id": self.original_message_id,
         }
 
     @classmethod
@@ -228,4 +247,8 @@ class BounceReport:
             message_id=f.optional_text("message_id"),
             findings=tuple(Finding._read(x) for x in f.objects("findings")),
             source=f.optional_text("source"),
+            date=f.optional_text("date"),
+            original_from=f.optional_text("original_from"),
+            original_subject=f.optional_text("original_subject"),
+            original_message_id=f.optional_text("original_message_id"),
         )

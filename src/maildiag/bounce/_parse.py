@@ -22,6 +22,7 @@ adversarial text.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email
 import email.message
@@ -556,6 +557,25 @@ def _value_keys(value: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def _original_message(parts: _Parts) -> tuple[str | None, str | None, str | None]:
+    """(From, Subject, Message-ID) of the returned message, from the attached message or its
+    headers (RFC 3462 §2: the third part of a report), when the bounce includes them."""
+    fields: dict[str, str] = {}
+    if parts.returned:
+        returned = parts.returned[0]
+        fields = {name: _header(returned, name) for name in ("From", "Subject", "Message-ID")}
+    elif parts.returned_headers:
+        block = dict(reversed(_block_headers(parts.returned_headers[0])))  # the first of each wins
+        fields = {"From": block.get("from", ""), "Subject": block.get("subject", ""),
+                  "Message-ID": block.get("message-id", "")}
+        if "=?" in fields["Subject"]:
+            with contextlib.suppress(Exception):  # a broken encoded word stays as written
+                fields["Subject"] = str(make_header(decode_header(fields["Subject"])))
+    return tuple(  # type: ignore[return-value]
+        " ".join(fields.get(name, "").split())[:300] or None for name in ("From", "Subject", "Message-ID")
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def _block_headers(text: str) -> tuple[tuple[str, str], ...]:
     """The (lowercased name, value) fields of a header block given as text.
@@ -582,6 +602,7 @@ def _parse(msg: email.message.Message, source: str | None, depth: int = 0) -> Bo
         return _malformed("no message headers", source, subject)
     parts = _Parts()
     _walk(msg, parts)
+    date = _header(msg, "Date")[:100] or None
 
     def report(kind: BounceKind, records: list[_Record], decoder: str) -> BounceReport:
         recipients = tuple(_finish(r) for r in records[:_MAX_RECIPIENTS])
@@ -590,7 +611,8 @@ def _parse(msg: email.message.Message, source: str | None, depth: int = 0) -> Bo
             findings = (catalog.make("bounce.no_recipient", {"subject": subject}),)
         if kind is BounceKind.NOT_A_BOUNCE:
             findings = (catalog.make("bounce.not_a_bounce", {"subject": subject}),)
-        return BounceReport(kind, recipients, decoder, subject, message_id, findings, source)
+        return BounceReport(kind, recipients, decoder, subject, message_id, findings, source,
+                            date, *_original_message(parts))
 
     # Addresses that are the sender's, never a failed recipient.
     senders = _header_keys(msg, "To", "Return-Path", "Delivered-To", "Envelope-To")
@@ -1397,10 +1419,10 @@ def _finish(rec: _Record) -> BounceRecipient:
             remote = hm.group(1).lower()
     if not diagnostic:
         diagnostic = context
+    command = _smtp_command(rec.diagnostic, rec.context, rec.scope)
     if rec.reason is not None:
         reason = rec.reason
     else:
-        command = _smtp_command(rec.diagnostic, rec.context, rec.scope)
         reason = reasons.classify(
             status, " ".join((rec.diagnostic, rec.context)), command=command, action=rec.action
         )
@@ -1438,6 +1460,7 @@ def _finish(rec: _Record) -> BounceRecipient:
         reason=reason,
         hard=hard,
         permanent=permanent,
+        smtp_command=command,
     )
 
 

@@ -22,7 +22,9 @@ from maildiag.messages import render
 __all__ = ["register", "run"]
 
 _COLUMNS = ("source", "kind", "recipient", "original_recipient", "reason", "hard", "permanent",
-            "status", "reply_code", "blame", "actor", "suggestion", "message", "diagnostic")
+            "status", "reply_code", "blame", "actor", "suggestion", "message", "diagnostic",
+            # what support asks for next (issue 10.4)
+            "remote_mta", "smtp_command", "date", "original_from", "original_subject", "original_message_id")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -108,7 +110,10 @@ def _report(source: str, data: bytes | OSError | TooLarge, max_bytes: int) -> Bo
 
 def _rows(report: BounceReport, locale: str) -> Iterator[dict[str, Any]]:
     base = dict.fromkeys(_COLUMNS, "")
-    base.update(source=report.source or "", kind=report.kind.value, _message_terminal="")
+    base.update(source=report.source or "", kind=report.kind.value, _message_terminal="",
+                date=report.date or "", original_from=report.original_from or "",
+                original_subject=report.original_subject or "",
+                original_message_id=report.original_message_id or "")
     if not report.recipients:
         row = dict(base)
         if report.findings:
@@ -134,6 +139,8 @@ def _rows(report: BounceReport, locale: str) -> Iterator[dict[str, Any]]:
             "message": r.message(locale),
             "_message_terminal": render(r.finding.code, r.finding.params, locale, escape=terminal),
             "diagnostic": r.diagnostic[:300],
+            "remote_mta": r.remote_mta or "",
+            "smtp_command": r.smtp_command or "",
         }
 
 
