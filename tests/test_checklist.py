@@ -9,6 +9,8 @@ import pytest
 
 import maildiag
 from maildiag import catalog, messages
+from maildiag.bounce import BounceRecipient
+from maildiag.bounce.reasons import reason_names
 from maildiag.checklist import STEP_IDS, Step, checklist
 from maildiag.model import Diagnosis, ProviderMatch, Verdict
 from maildiag.options import Options
@@ -167,7 +169,8 @@ def test_steps_are_values() -> None:
     a = checklist(offline("jane@gmail.com"), "en")
     b = checklist(offline("jane@gmail.com"), "en")
     assert a == b
-    assert a[0].to_dict() == {"id": "check.address", "text": a[0].text, "params": {"address": "jane@gmail.com"}}
+    assert a[0].to_dict() == {"id": "check.address", "text": a[0].text, "params": {"address": "jane@gmail.com"},
+                              "audience": "customer"}
 
 
 # -- templates ------------------------------------------------------------------------------
@@ -199,7 +202,14 @@ def _all_diagnoses() -> list[Diagnosis]:
         offline("jane@rival.example", deny=("rival.example",)),
         offline("not an address"),
         _diagnosis(PROOFPOINT, M365, codes=("provider.gateway_quarantine", "provider.workspace_quarantine")),
+        *(_bounced(reason) for reason in reason_names()),
     ]
+
+
+def _bounced(reason: str) -> Diagnosis:
+    return BounceRecipient(recipient="jane@shop-customer.example", original_recipient=None, action="failed",
+                           status=None, reply_code=None, diagnostic="", remote_mta=None, reason=reason,
+                           hard=False, permanent=True).diagnosis
 
 
 @pytest.mark.parametrize("locale", ["en", "he"])

@@ -47,8 +47,64 @@ STEP_IDS: tuple[str, ...] = (
     "ask.filtered_internet",
     "ask.it_release",
     "use.personal_address",
+    # from a bounce (checklist of a BounceRecipient's diagnosis): what it says happened
+    "bounce.free_space",
+    "bounce.we_retry",
+    "bounce.ask_to_accept",
+    "bounce.still_wanted",
+    "bounce.we_are_on_it",
     "contact.shop",
+    # for the support desk (Step.audience == "support"), never shown to the customer
+    "support.delist",
+    "support.fix_authentication",
+    "support.review_content",
+    "support.slow_down",
+    "support.smaller_message",
+    "support.check_sender",
+    "support.stop_marketing",
+    "support.read_bounce",
 )
+
+#: Who a step is for: the customer, or the shop's support desk (issue 10.3).
+AUDIENCES = ("customer", "support")
+
+#: What a bounce says happened, by bounce reason (maildiag.bounce.reasons): the customer's
+#: steps, then the support desk's. One table, so that a reason without a row fails a test.
+#: A refused message never reached a mailbox, so no step asks the customer to look in Spam;
+#: a shop-side cause tells the customer only that we are on it (issue 10.3).
+_BOUNCE_PLAN: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # the address itself: fix it or give another (a typo suggestion comes first, if any)
+    "user_unknown": (("use.other_address", "contact.shop"), ()),
+    "mailbox_disabled": (("use.other_address", "contact.shop"), ()),
+    "suppressed": (("use.other_address", "contact.shop"), ()),
+    "domain_not_found": (("use.other_address", "contact.shop"), ()),
+    "no_mail_accepted": (("use.other_address", "contact.shop"), ()),
+    # the customer's mailbox or mail server: their move, or time
+    "mailbox_full": (("bounce.free_space", "contact.shop"), ()),
+    "receiver_error": (("bounce.we_retry", "contact.shop"), ()),
+    "network": (("bounce.we_retry", "contact.shop"), ()),
+    "expired": (("bounce.we_retry", "contact.shop"), ()),
+    # refused by the customer's side (their provider's or organisation's filter)
+    "policy": (("bounce.ask_to_accept", "use.personal_address", "contact.shop"), ()),
+    "filtered": (("bounce.ask_to_accept", "use.personal_address", "contact.shop"), ()),
+    # our side: the customer is told we are on it; support gets the steps
+    "blocked": (("bounce.we_are_on_it",), ("support.delist",)),
+    "auth_failure": (("bounce.we_are_on_it",), ("support.fix_authentication",)),
+    "content": (("bounce.we_are_on_it",), ("support.review_content",)),
+    "spam": (("bounce.we_are_on_it",), ("support.review_content",)),
+    "rate_limited": (("bounce.we_retry",), ("support.slow_down",)),
+    "message_too_large": (("bounce.we_are_on_it",), ("support.smaller_message",)),
+    "sender_rejected": (("bounce.we_are_on_it",), ("support.check_sender",)),
+    "protocol": (("bounce.we_are_on_it",), ("support.check_sender",)),
+    # the customer marked our email as spam: ask, never "give another address"
+    "complaint": (("bounce.still_wanted",), ("support.stop_marketing",)),
+    # the bounce does not say why
+    "undetermined": (("contact.shop",), ("support.read_bounce",)),
+}
+
+#: Bounce reasons after which the message did arrive (or a person answered): the ordinary
+#: checklist applies.
+_ARRIVED_REASONS = frozenset({"delivered", "auto_reply"})
 
 #: Folder keys of the provider data, in the order a customer should look, with their step.
 _FOLDER_STEPS: tuple[tuple[str, str], ...] = (
@@ -69,11 +125,16 @@ _FILTERED_TLDS = (".il",)
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Step:
-    """One thing the customer should do: a stable ``id``, its rendered ``text`` and ``params``."""
+    """One thing to do: a stable ``id``, its rendered ``text`` and ``params``, and who it is for.
+
+    ``audience`` is ``customer`` (show it to them) or ``support`` (the shop's own fix, from a
+    bounce whose cause is on our side: never show it to the customer).
+    """
 
     id: str
     text: str
     params: Mapping[str, ParamValue] = dataclasses.field(default_factory=dict)
+    audience: str = "customer"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", freeze_params(self.params))
@@ -81,14 +142,16 @@ class Step:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Step):
             return NotImplemented
-        return (self.id, self.text, dict(self.params)) == (other.id, other.text, dict(other.params))
+        return (self.id, self.text, dict(self.params), self.audience) == (
+            other.id, other.text, dict(other.params), other.audience)
 
     def __hash__(self) -> int:
         return hash((self.id, self.text))
 
     def to_dict(self) -> dict[str, Any]:
         """A new JSON-compatible dict."""
-        return {"id": self.id, "text": self.text, "params": {k: _thaw(v) for k, v in self.params.items()}}
+        return {"id": self.id, "text": self.text, "params": {k: _thaw(v) for k, v in self.params.items()},
+                "audience": self.audience}
 
 
 def _thaw(value: ParamValue) -> Any:
@@ -110,7 +173,8 @@ class _Builder:
 
     def add(self, step_id: str, **params: Any) -> None:
         text = messages.render(f"step.{step_id}", params, self.locale)
-        self.steps.append(Step(step_id, text, params))
+        audience = "support" if step_id.startswith("support.") else "customer"
+        self.steps.append(Step(step_id, text, params, audience))
 
 
 def checklist(
@@ -132,13 +196,28 @@ def checklist(
 
     The steps depend on the verdict (a typo or an undeliverable address is fixed first and
     nothing else is asked), on the flags (a disposable or shared address) and on the
-    provider's folders, filters and known trouble.
+    provider's folders, filters and known trouble. For a bounce recipient's diagnosis
+    (``parse_bounce(...).failures[0].diagnosis``, led by its ``bounce.<reason>`` finding) the
+    steps follow what the bounce says happened: a refused message is not in any folder; a
+    complaint asks whether the customer still wants our email; a cause on our side gives the
+    support desk its steps (``audience="support"``) and tells the customer we are on it.
     """
     out = _Builder(locale)
     codes = set(diagnosis.codes)
     address = diagnosis.normalized or diagnosis.address
     domain = (diagnosis.domain or "").lower()
     sender = _sender(sender_name, sender_address, locale)
+
+    reason = _bounce_reason(diagnosis)
+    if reason is not None and reason not in _ARRIVED_REASONS:
+        customer, support = _BOUNCE_PLAN.get(reason, _BOUNCE_PLAN["undetermined"])
+        if diagnosis.suggestion is not None and "use.other_address" in customer:
+            customer = ("fix.typo", "contact.shop")
+        values = {"address": address, "suggestion": diagnosis.suggestion or "", "sender": sender}
+        for step_id in (*customer, *support):
+            template = messages.templates("en")[f"step.{step_id}"]
+            out.add(step_id, **{k: v for k, v in values.items() if k in messages.placeholders(template)})
+        return tuple(out.steps)
 
     if diagnosis.suggestion is not None:
         out.add("fix.typo", address=diagnosis.address, suggestion=diagnosis.suggestion)
@@ -198,6 +277,14 @@ def checklist(
         out.add("use.personal_address", address=address)
     out.add("contact.shop")
     return tuple(out.steps)
+
+
+def _bounce_reason(diagnosis: Diagnosis) -> str | None:
+    """The bounce reason when ``diagnosis`` is a bounce recipient's (led by ``bounce.<reason>``)."""
+    if not diagnosis.findings:
+        return None
+    code = diagnosis.findings[0].code
+    return code.removeprefix("bounce.") if code.startswith("bounce.") else None
 
 
 def _sender(name: str | None, address: str | None, locale: str) -> str:
