@@ -461,8 +461,26 @@ def valid_address(candidate: str) -> str | None:
             text, check_deliverability=False, allow_smtputf8=True, globally_deliverable=False
         )
     except email_validator.EmailNotValidError:
-        return None
+        special = _SPECIAL_USE_TLD.search(domain)
+        if special is None or not domain.isascii():
+            return None
+        # A recipient at a special-use name (.test, .localhost, .local, .invalid: RFC 6761),
+        # which shops' staging systems use, is still the recipient the bounce names (issue
+        # 11.2); email-validator refuses these names whatever its options, so the rest of
+        # the address is checked with the special-use label swapped for an ordinary one.
+        try:
+            v = email_validator.validate_email(
+                f"{local}@{domain[: special.start()]}.example", check_deliverability=False,
+                allow_smtputf8=True, globally_deliverable=False,
+            )
+        except email_validator.EmailNotValidError:
+            return None
+        return f"{v.local_part}@{domain.lower()}"
     return f"{v.local_part}@{v.ascii_domain.lower()}"
+
+
+#: The special-use TLDs email-validator refuses (RFC 6761, RFC 6762 .local, RFC 7686 .onion).
+_SPECIAL_USE_TLD = re.compile(r"\.(?:test|localhost|local|invalid|onion|arpa)\Z", re.IGNORECASE)
 
 
 #: An address-type prefix glued to an address: Exchange and X.400 gateways write the SMTP
@@ -1447,7 +1465,13 @@ def _finish(rec: _Record) -> BounceRecipient:
             # does not exist or does not take posts from this sender: the sender is refused.
             reason = "sender_rejected"
     permanent = _permanent(status, reply, rec.action, context)
-    hard = reasons.is_hard(reason, status) if reason not in reasons.NON_FAILURE_REASONS else False
+    # A delay warning is never hard, whatever text it quotes: the message is still being
+    # tried and the address may well work (issue 11.3).
+    hard = (
+        reason not in reasons.NON_FAILURE_REASONS
+        and not _is_delay_warning(rec.action, context)
+        and reasons.is_hard(reason, status)
+    )
     recipient = rec.recipient
     return BounceRecipient(
         recipient=recipient,
@@ -1481,8 +1505,25 @@ def _smtp_command(*texts: str) -> str | None:
     return None
 
 
+#: The wording of a delay warning (Exim "has not yet been delivered ... attempts will
+#: continue", Sendmail "could not send message for past 4 hours ... Will keep trying",
+#: Postfix "Delayed Mail (still being retried)"): the message is still queued, so the
+#: failure is temporary whatever codes the text quotes (issue 11.3).
+_DELAY_WORDING = re.compile(
+    r"has not yet been delivered|attempts will continue|will keep trying|still being retried"
+    r"|could not send message for past|message still undelivered|this is a warning message only"
+    r"|delivery (?:has been|is) delayed|will be retried",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _is_delay_warning(action: str, context: str) -> bool:
+    """A warning that the message is still queued (RFC 3464 ``Action: delayed``, or the wording)."""
+    return action == "delayed" or _DELAY_WORDING.search(context[:_MAX_TEXT]) is not None
+
+
 def _permanent(status: str | None, reply: int | None, action: str, context: str) -> bool:
-    if action == "delayed":
+    if _is_delay_warning(action, context):
         return False
     if status:
         return status.startswith("5")
