@@ -99,3 +99,58 @@ def test_provider_sender_authentication_refusals_are_auth_failure(status: str, t
     (r,) = parse_bounce(dsn("jane@gmail.com", status, text)).failures
     assert r.reason == "auth_failure"
     assert r.finding.actor.value == "shop" and not r.hard
+
+
+def text_bounce(subject: str, body: str, sender: str = "MAILER-DAEMON@mx.example.net") -> bytes:
+    return f"From: {sender}\nTo: orders@shop.example\nSubject: {subject}\n\n{body}".encode()
+
+
+# Items 4, 5, 6, 7 of issue 11: reasons from the reply (never from an address in it), phrases
+# without a status code, the refused sender never a "failed recipient", challenges not bounces.
+PHRASED = {
+    "qmail no mailbox": (text_bounce("failure notice", (
+        "Hi. This is the qmail-send program at mx.example.net.\nI'm afraid I wasn't able to deliver your "
+        "message to the following addresses.\nThis is a permanent error; I've given up.\n\n"
+        "<jane@shop-customer.example>:\nSorry, no mailbox here by that name. (#5.1.1)\n")), "user_unknown"),
+    "over quota, no code": (text_bounce("Delivery Status Notification (Failure)", (
+        "Delivery to the following recipient failed permanently:\n\n     jane@shop-customer.example\n\n"
+        "The recipient's mailbox is over quota.\n")), "mailbox_full"),
+    "qmail rcpthosts": (text_bounce("failure notice", (
+        "Hi. This is the qmail-send program at mx.example.net.\n\n<jane@shop-customer.example>:\n"
+        "192.0.2.1 does not like recipient.\nRemote host said: 553 sorry, that domain isn't in my list of "
+        "allowed rcpthosts (#5.7.1)\n")), "policy"),
+    "account not active": (text_bounce("Undeliverable: Your order", (
+        "Your message to jane@shop-customer.example couldn't be delivered.\nThe account is not active.\n"
+        "550 5.0.0\n")), "mailbox_disabled"),
+    "spam score": (text_bounce("Undelivered Mail Returned to Sender", (
+        "<jane@shop-customer.example>: host mx.shop-customer.example[192.0.2.1] said: 550 Message rejected: "
+        "spam score 12.3 exceeds threshold 5.0 (in reply to end of DATA command)\n")), "spam"),
+    "RBL": (text_bounce("Undelivered Mail Returned to Sender", (
+        "<jane@shop-customer.example>: host mx.shop-customer.example[192.0.2.1] said: 554 Service "
+        "unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org (in reply to RCPT TO command)\n"
+    )), "blocked"),
+    "sender refused, quoted": (text_bounce("Undelivered Mail Returned to Sender", (
+        "This is the mail system at host mx.example.net.\n\n<jane@shop-customer.example>: host "
+        "mx.shop-customer.example[192.0.2.1] said:\n    554 5.7.1 <orders@shop.example>: Sender address "
+        "rejected: Access denied (in reply to RCPT TO command)\n")), "sender_rejected"),
+}
+
+
+@pytest.mark.parametrize(("raw", "reason"), PHRASED.values(), ids=PHRASED.keys())
+def test_phrased_bounces_name_their_reason_and_only_the_recipient(raw: bytes, reason: str) -> None:
+    report = parse_bounce(raw)
+    assert [(r.recipient, r.reason) for r in report.failures] == [("jane@shop-customer.example", reason)]
+
+
+@pytest.mark.parametrize("mailbox", ["dmarc", "spam", "abuse", "blocked"])
+def test_the_reason_comes_from_the_reply_never_from_the_address(mailbox: str) -> None:
+    (r,) = parse_bounce(dsn(f"{mailbox}@shop-customer.example", "5.0.1", "550 5.0.1 recipient rejected")).failures
+    assert r.reason not in ("auth_failure", "spam", "blocked")
+
+
+def test_a_challenge_response_request_is_not_a_bounce() -> None:
+    raw = text_bounce("Request to join jane@shop-customer.example's Guest List", (
+        "Hello,\n\nYour message to jane@shop-customer.example is waiting for your confirmation.\n"
+        "Please verify that you are a real person by clicking the link below; your message is held until "
+        "you confirm.\n\nhttps://verify.example/x\n"), sender="jane@shop-customer.example")
+    assert parse_bounce(raw).kind.value in ("not_a_bounce", "auto_reply")
