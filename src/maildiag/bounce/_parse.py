@@ -251,8 +251,9 @@ def parse_bounce(
         if len(message) > max_bytes:
             return _too_large(len(message), max_bytes, source)
         message = message.encode("utf-8", "surrogateescape")
+    raw_bytes: bytes | None = None
     if isinstance(message, bytes | bytearray | memoryview):
-        raw = bytes(message)
+        raw = raw_bytes = bytes(message)
         if len(raw) > max_bytes:
             return _too_large(len(raw), max_bytes, source)
         try:
@@ -266,6 +267,10 @@ def parse_bounce(
             f"message must be bytes, str, a path or email.message.Message, not {type(message).__name__}"
         )
     try:
+        if raw_bytes is not None and not any(msg.get(h) is not None for h in _KNOWN_HEADERS):
+            body = _headerless_bounce(raw_bytes, source)
+            if body is not None:
+                return body
         return _parse(msg, source)
     except RecursionError:
         return _malformed("MIME nested too deeply", source)
@@ -732,6 +737,37 @@ def _is_auto_reply(msg: email.message.Message, subject: str) -> bool:
     if str(msg.get("Precedence", "")).lower() == "auto_reply":
         return True
     return any(subject.startswith(w) or w in subject for w in _AUTO_REPLY_SUBJECT)
+
+
+#: What a bounce *body* shows even without its headers (pasted from a ticket, a webhook, a
+#: log): the MTA's notice wording, RFC 3464 fields, or a quoted SMTP reply with its code.
+_BODY_SIGNS = re.compile(
+    r"^(?:final|original)-recipient:|^diagnostic-code:|^action: *(?:failed|delayed)"
+    r"|\b[45]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b|remote host said:|\bsaid: *[45]\d\d\b"
+    r"|smtp error from remote mail server|mailbox (?:is )?(?:full|unavailable)|user unknown",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _headerless_bounce(raw: bytes, source: str | None) -> BounceReport | None:
+    """A bounce body with no message headers, read as one and said so (issue 11.1); else None."""
+    text = raw[:_MAX_TEXT].decode("utf-8", "replace")
+    if not (_looks_like_bounce_text(text) or _BODY_SIGNS.search(text)):
+        return None
+    # Wrapped in the header every MTA puts on a notice, so that every line stays body text
+    # (pasted text often starts with "Final-Recipient:", which would read as a header) and the
+    # text decoders take it for what it already looks like. The made-up header is dropped from
+    # the report: its subject is empty and its finding says the headers were missing.
+    wrapped = email.message_from_bytes(
+        b"From: MAILER-DAEMON@headers-missing.invalid\nSubject: Delivery Status Notification\n"
+        b"Content-Type: text/plain; charset=utf-8\n\n" + raw,
+        policy=email.policy.compat32,
+    )
+    report = _parse(wrapped, source)
+    if not report.recipients and report.kind is not BounceKind.FAILURE:
+        return None
+    note = catalog.make("bounce.headers_missing", {})
+    return dataclasses.replace(report, subject="", findings=(*report.findings, note))
 
 
 def _looks_like_bounce_text(text: str) -> bool:
