@@ -15,6 +15,8 @@ SISIMAI_REASONS = [
     "suppressed", "suspend", "syntaxerror", "systemerror", "systemfull", "toomanyconn",
     "userunknown", "virusdetected", "delivered", "feedback", "vacation", "onhold",
     "undefined",
+    # Sisimai 5.6+ merges toomanyconn/speeding and mesgtoobig/exceedlimit under new names
+    "ratelimited", "emailtoolarge",
 ]
 
 SAMPLES = [
