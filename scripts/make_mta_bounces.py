@@ -1,0 +1,766 @@
+#!/usr/bin/env python3
+"""Rebuild tests/corpora/mta-bounces: real bounces written by real MTAs on loopback.
+
+    sudo python3 scripts/make_mta_bounces.py [--mta postfix,exim,opensmtpd] [--out DIR]
+
+Debian 12, as root, with Debian's package mirror reachable (nothing else is needed: there is no
+other network, and the system resolver may answer NXDOMAIN for every name, which this script
+relies on for the "host not found" case). For each MTA, one after another (Debian installs one
+mail-transport-agent at a time):
+
+1. ``apt-get install`` the MTA (and ``vacation``), write a minimal configuration that delivers
+   ``shop.example`` locally into Maildirs and sends every other domain either to a loopback
+   "remote" server (aiosmtpd on 127.0.0.1:REMOTE_PORT, started by this script, which answers
+   each recipient with the reply of its scenario), to a loopback port where nothing listens
+   (connection refused), or through DNS (NXDOMAIN: host not found);
+2. submit one message per scenario with ``sendmail -f shop@shop.example``;
+3. wait for the bounces, delay warnings, delivery reports and auto-replies to land in the
+   shop's Maildir (phase 1), then shorten the MTA's queue lifetime and flush so the deferred
+   messages are given up (phase 2: "expired" bounces);
+4. copy each message byte for byte into OUT as ``<mta>-<scenario>[-<phase>].eml`` and append
+   its labels to ``manifest.tsv``. The labels come from the scenario table below (what was
+   sent, to whom, and what the remote was told to answer), never from maildiag's output;
+5. stop the MTA, purge every package this run installed, and delete the users it made.
+
+The wording of every bounce is the MTA's own; only the remote server's SMTP replies (the
+``REMOTE`` table) are ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime
+import email
+import email.policy
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / "tests" / "corpora" / "mta-bounces"
+REMOTE_PORT = 2591  # the loopback "remote" mail server (aiosmtpd, this script)
+REFUSED_PORT = 2593  # nothing listens here: connection refused
+SHOP = "shop@shop.example"
+LOCAL_USERS = ("shop", "rosa")  # the shop (sender) and a customer with a vacation program
+MTAS = ("postfix", "exim", "opensmtpd")
+PACKAGES = {
+    "postfix": ["postfix"],
+    "exim": ["exim4-daemon-light"],
+    "opensmtpd": ["opensmtpd"],
+}
+VERSION_OF = {"postfix": "postfix", "exim": "exim4-daemon-light", "opensmtpd": "opensmtpd"}
+
+# What the loopback remote answers, by recipient; "rcpt" replies answer RCPT TO, "data" replies
+# answer the end of DATA (the recipient was accepted, the message refused).
+REMOTE: dict[str, tuple[str, str]] = {
+    "amelia.hart@customers.example": (
+        "rcpt", "550 5.1.1 <amelia.hart@customers.example>: no mailbox by that name is currently available"),
+    "bruno.diaz@customers.example": (
+        "rcpt", "552 5.2.2 <bruno.diaz@customers.example>: mailbox is over its storage quota"),
+    "chen.wei@relay-closed.example": (
+        "rcpt", "554 5.7.1 <chen.wei@relay-closed.example>: relaying denied, we do not accept mail for "
+                "relay-closed.example from you"),
+    "dana.kim@customers.example": (
+        "data", "552 5.3.4 Message size exceeds the fixed limit of 10485760 bytes for this recipient"),
+    "emil.novak@customers.example": (
+        "data", "550 5.7.26 This message fails the DMARC policy of shop.example (p=reject): neither SPF "
+                "nor DKIM are aligned with the From domain. Ask the sender's administrator to "
+                "authenticate its mail."),
+    "fatima.zahra@customers.example": (
+        "data", "550 5.7.1 Message refused: our content filter scored it as spam (score 14.2, "
+                "threshold 5.0). Ref: 8c1f2e"),
+    "gus.olsen@customers.example": (
+        "rcpt", "554 5.7.1 Service unavailable; client host [127.0.0.1] is listed on "
+                "rbl.blocklist.example, see https://rbl.blocklist.example/query?ip=127.0.0.1"),
+    "hana.sato@customers.example": (
+        "rcpt", "451 4.3.0 <hana.sato@customers.example>: temporary system problem, please try again later"),
+    "ivan.petrov@customers.example": (
+        "rcpt", "452 4.2.2 <ivan.petrov@customers.example>: mailbox is full, try again later"),
+    "liam.ortiz@customers.example": (
+        "rcpt", "550 5.1.1 <liam.ortiz@customers.example>: no mailbox by that name is currently available"),
+    "maya.roth@customers.example": (
+        "rcpt", "552 5.2.2 <maya.roth@customers.example>: mailbox is over its storage quota"),
+}
+
+
+@dataclass(frozen=True)
+class Label:
+    """One recipient the bounce must name, as set up."""
+
+    address: str
+    reason: str  # Sisimai reason name (mapped by maildiag.bounce.reasons.sisimai_map)
+    status: str  # the status the cause carries ("-" when the MTA makes it up)
+    reply: str  # the SMTP reply code the remote gave, or "-"
+    kind: str  # permanent / temporary (the cause), or delivered / autoreply / none
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One message sent, and the labels of every message it makes come back."""
+
+    name: str
+    rcpts: tuple[str, ...]
+    labels: tuple[Label, ...]  # the failures of the final report (phase 1, or 2 if delayed)
+    delayed: tuple[Label, ...] = ()  # the recipients a delay warning names (phase 1)
+    notify: str | None = None  # sendmail -N
+    sender: str = SHOP
+    note: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _l(addr: str, reason: str, kind: str) -> Label:
+    reply = REMOTE.get(addr, ("", "-"))[1].split(" ", 2)
+    if len(reply) >= 2 and reply[0].isdigit():
+        return Label(addr, reason, reply[1], reply[0], kind)
+    return Label(addr, reason, "-", "-", kind)
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("user-unknown", ("amelia.hart@customers.example",),
+             (_l("amelia.hart@customers.example", "userunknown", "permanent"),)),
+    Scenario("mailbox-full", ("bruno.diaz@customers.example",),
+             (_l("bruno.diaz@customers.example", "mailboxfull", "permanent"),)),
+    Scenario("relay-denied", ("chen.wei@relay-closed.example",),
+             (_l("chen.wei@relay-closed.example", "norelaying", "permanent"),)),
+    Scenario("too-big", ("dana.kim@customers.example",),
+             (_l("dana.kim@customers.example", "mesgtoobig", "permanent"),), note="refused at end of DATA"),
+    Scenario("dmarc", ("emil.novak@customers.example",),
+             (_l("emil.novak@customers.example", "authfailure", "permanent"),), note="refused at end of DATA"),
+    Scenario("spam", ("fatima.zahra@customers.example",),
+             (_l("fatima.zahra@customers.example", "spamdetected", "permanent"),), note="refused at end of DATA"),
+    Scenario("blocklist", ("gus.olsen@customers.example",),
+             (_l("gus.olsen@customers.example", "blocked", "permanent"),)),
+    Scenario("temp-failure", ("hana.sato@customers.example",),
+             (_l("hana.sato@customers.example", "expired", "temporary"),),
+             delayed=(_l("hana.sato@customers.example", "systemerror", "temporary"),),
+             note="451 on every try: delay warning, then given up when the queue lifetime ends"),
+    Scenario("full-temporary", ("ivan.petrov@customers.example",),
+             (_l("ivan.petrov@customers.example", "expired", "temporary"),),
+             delayed=(_l("ivan.petrov@customers.example", "mailboxfull", "temporary"),),
+             note="452 on every try: delay warning, then given up when the queue lifetime ends"),
+    Scenario("connection-refused", ("jules.martin@down.example",),
+             (_l("jules.martin@down.example", "expired", "temporary"),),
+             delayed=(_l("jules.martin@down.example", "networkerror", "temporary"),),
+             note=f"routed to 127.0.0.1:{REFUSED_PORT}, where nothing listens"),
+    Scenario("host-not-found", ("kira.bell@no-such-domain.example",),
+             (_l("kira.bell@no-such-domain.example", "hostunknown", "permanent"),),
+             note="the resolver answers NXDOMAIN"),
+    Scenario("two-failures", ("liam.ortiz@customers.example", "maya.roth@customers.example",
+                              "nora.quinn@customers.example"),
+             (_l("liam.ortiz@customers.example", "userunknown", "permanent"),
+              _l("maya.roth@customers.example", "mailboxfull", "permanent")),
+             note="three recipients, one accepted"),
+    Scenario("local-unknown", ("ghost@shop.example",),
+             (_l("ghost@shop.example", "userunknown", "permanent"),), note="no such local user"),
+    # Not bounces.
+    Scenario("relayed-notice", ("olga.berg@customers.example",),
+             (Label("olga.berg@customers.example", "delivered", "-", "-", "delivered"),), notify="success",
+             note="NOTIFY=SUCCESS, accepted by the remote"),
+    Scenario("vacation", ("rosa@shop.example",),
+             (Label("rosa@shop.example", "vacation", "-", "-", "autoreply"),),
+             note="auto-reply of vacation(1) from rosa's .forward"),
+    Scenario("delivered-notice", ("rosa@shop.example",),
+             (Label("rosa@shop.example", "delivered", "-", "-", "delivered"),), notify="success",
+             note="NOTIFY=SUCCESS, delivered locally (vacation(1) answered rosa's previous message from the shop, so it stays silent)"),
+    Scenario("customer-reply", (SHOP,), (Label("", "-", "-", "-", "none"),),
+             sender="paul.white@customers.example", note="an ordinary message delivered to the shop"),
+)
+
+FIRST_ORDER = 1001
+
+
+def order_number(scenario: Scenario) -> int:
+    return FIRST_ORDER + SCENARIOS.index(scenario)
+
+
+def message(scenario: Scenario) -> bytes:
+    """The shop's message for a scenario (plain, realistic, identified by its Message-ID)."""
+    n = order_number(scenario)
+    if scenario.sender != SHOP:
+        subject, body = f"Re: Your order #{n}", "Hello, can you tell me when my order will arrive?\n\nPaul\n"
+        head = f"From: Paul White <{scenario.sender}>\nTo: Example Shop <{SHOP}>\n"
+    else:
+        subject = f"Your order #{n} has shipped"
+        body = (f"Hello,\n\nyour order #{n} has shipped and should arrive within three days.\n"
+                "Track it on https://shop.example/orders\n\nExample Shop\n")
+        head = f"From: Example Shop <{SHOP}>\nTo: {', '.join(scenario.rcpts)}\n"
+    if scenario.name == "too-big":
+        # The remote refuses it at DATA by the reply above; an attachment makes it look the part.
+        blob = "".join(f"{i:08d} invoice line, item {i % 97}, quantity {i % 7 + 1}\n" for i in range(2500))
+        return (head + f"Subject: {subject}\nMessage-ID: <order-{n}@shop.example>\nMIME-Version: 1.0\n"
+                "Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain\n\n"
+                + body + "\n--b1\nContent-Type: text/plain; name=\"invoice.txt\"\n"
+                "Content-Disposition: attachment; filename=\"invoice.txt\"\n\n" + blob + "--b1--\n").encode()
+    return (head + f"Subject: {subject}\nMessage-ID: <order-{n}@shop.example>\nMIME-Version: 1.0\n"
+            "Content-Type: text/plain; charset=utf-8\n\n" + body).encode()
+
+
+# -- running things -------------------------------------------------------------------------------
+
+def sh(cmd: str, check: bool = True, **kw: object) -> subprocess.CompletedProcess[str]:
+    print("+", cmd, flush=True)
+    return subprocess.run(cmd, shell=True, check=check, text=True, **kw)  # type: ignore[call-overload,no-any-return]
+
+
+def installed_packages() -> set[str]:
+    out = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Status}\\n"], capture_output=True,
+                         text=True, check=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.endswith(" installed")}
+
+
+def version(package: str) -> str:
+    return subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@contextlib.contextmanager
+def remote_server() -> Iterator[None]:
+    """The loopback "remote" mail server: answers each recipient with its scenario's reply."""
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+            stage, reply = REMOTE.get(address.lower(), ("", ""))
+            if stage == "rcpt":
+                return reply
+            envelope.rcpt_tos.append(address)
+            return "250 2.1.5 Recipient ok"
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            for rcpt in envelope.rcpt_tos:
+                stage, reply = REMOTE.get(rcpt.lower(), ("", ""))
+                if stage == "data":
+                    return reply
+            return "250 2.0.0 Message accepted for delivery"
+
+    if not port_free(REMOTE_PORT) or not port_free(REFUSED_PORT):
+        raise SystemExit(f"port {REMOTE_PORT} or {REFUSED_PORT} is in use")
+    controller = Controller(Handler(), hostname="127.0.0.1", port=REMOTE_PORT,
+                            server_hostname="mx.customers.example", ready_timeout=10)
+    controller.start()
+    try:
+        yield
+    finally:
+        controller.stop()
+
+
+def make_users() -> None:
+    for user in LOCAL_USERS:
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(user)
+            continue
+        sh(f"useradd -m -s /bin/sh {user}")
+    rosa = Path("/home/rosa")
+    (rosa / ".forward").write_text('\\rosa, "|/usr/bin/vacation rosa"\n')
+    (rosa / ".vacation.msg").write_text(
+        "Subject: Out of office: $SUBJECT\n\nHello,\n\nI am away until Monday 14 December and read no mail "
+        "until then.\nYour message will not be forwarded.\n\nRosa\n")
+    sh("chown rosa:rosa /home/rosa/.forward /home/rosa/.vacation.msg && chmod 644 /home/rosa/.forward")
+    sh("su rosa -c 'cd && /usr/bin/vacation -I'")
+    for user in LOCAL_USERS:
+        home = Path(pwd.getpwnam(user).pw_dir)
+        for sub in ("cur", "new", "tmp"):
+            (home / "Maildir" / sub).mkdir(parents=True, exist_ok=True)
+        sh(f"chown -R {user}:{user} {home}/Maildir && chmod -R 700 {home}/Maildir")
+
+
+def remove_users() -> None:
+    for user in LOCAL_USERS:
+        sh(f"userdel -r {user}", check=False, stderr=subprocess.DEVNULL)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(f"/var/mail/{user}")
+
+
+def inbox() -> list[Path]:
+    new = Path(pwd.getpwnam("shop").pw_dir) / "Maildir" / "new"
+    return sorted(new.iterdir(), key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def wait_for(done: Callable[[list[Path]], bool], timeout: float, kick: str | None = None,
+             every: float = 3.0) -> list[Path]:
+    """Wait until ``done(files in the shop's Maildir)`` (or ``timeout`` s), running ``kick``."""
+    end = time.monotonic() + timeout
+    last_kick = 0.0
+    while time.monotonic() < end:
+        if done(inbox()):
+            time.sleep(2)  # let a straggler (a second report) land too
+            return inbox()
+        if kick and time.monotonic() - last_kick > every:
+            sh(kick, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            last_kick = time.monotonic()
+        time.sleep(0.5)
+    print(f"!! timeout with {len(inbox())} messages", flush=True)
+    return inbox()
+
+
+def reports(files: list[Path]) -> set[tuple[str, str]]:
+    """(scenario name, report kind) of each message in ``files``."""
+    out = set()
+    for path in files:
+        raw = path.read_bytes()
+        scenario = scenario_of(raw)
+        if scenario is not None:
+            out.add((scenario.name, report_kind(raw)))
+    return out
+
+
+# -- the MTAs --------------------------------------------------------------------------------------
+
+class MTA:
+    name = ""
+    kick: str | None = None  # a command that runs the queue
+
+    def install(self) -> None:
+        sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
+           + " ".join(PACKAGES[self.name]) + " vacation")
+
+    def submit(self, scenario: Scenario) -> bool:
+        """Submit the scenario's message; False when the MTA refused it at once (no bounce)."""
+        args = ["/usr/sbin/sendmail", "-i", "-f", scenario.sender]
+        if scenario.notify:
+            args += ["-N", self.notify_word(scenario.notify)]
+        args += list(scenario.rcpts)
+        print("+", " ".join(args), flush=True)
+        done = subprocess.run(args, input=message(scenario), capture_output=True)
+        print(done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace"), end="", flush=True)
+        return done.returncode == 0
+
+    def notify_word(self, notify: str) -> str:
+        return notify
+
+    def configure(self) -> None: ...
+    def start(self) -> None: ...
+    def expire(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class Postfix(MTA):
+    name = "postfix"
+    kick = "postqueue -f"
+
+    def install(self) -> None:
+        sh("echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections")
+        super().install()
+
+    def configure(self) -> None:
+        etc = Path("/etc/postfix")
+        shutil.copy(etc / "master.cf.proto", etc / "master.cf")
+        (etc / "main.cf").write_text(textwrap.dedent(f"""\
+            compatibility_level = 3.6
+            myhostname = mta.shop.example
+            mydomain = shop.example
+            myorigin = shop.example
+            mydestination = shop.example, localhost
+            inet_interfaces = loopback-only
+            inet_protocols = ipv4
+            mynetworks = 127.0.0.0/8
+            home_mailbox = Maildir/
+            alias_maps =
+            alias_database =
+            transport_maps = texthash:/etc/postfix/transport
+            biff = no
+            # short timers, so that delay warnings come within seconds (see README)
+            delay_warning_time = 4s
+            queue_run_delay = 2s
+            minimal_backoff_time = 2s
+            maximal_backoff_time = 3s
+            maximal_queue_lifetime = 1d
+            bounce_queue_lifetime = 1d
+            smtp_connect_timeout = 5s
+            """))
+        (etc / "transport").write_text(
+            f"customers.example smtp:[127.0.0.1]:{REMOTE_PORT}\n"
+            f"relay-closed.example smtp:[127.0.0.1]:{REMOTE_PORT}\n"
+            f"down.example smtp:[127.0.0.1]:{REFUSED_PORT}\n")
+        # No SMTP listener (mail is submitted with sendmail), and no chroot (DNS lookups in a
+        # chroot need copies of /etc files that Debian's init script would make).
+        sh("postconf -MX smtp/inet && postconf -F '*/*/chroot = n'")
+        sh("postfix check")
+
+    def start(self) -> None:
+        sh("postfix start")
+
+    def expire(self) -> None:
+        sh("postconf -e maximal_queue_lifetime=0 bounce_queue_lifetime=0 && postfix reload && sleep 1 "
+           "&& postqueue -f")
+
+    def stop(self) -> None:
+        sh("postfix stop", check=False)
+        time.sleep(2)
+
+
+class Exim(MTA):
+    name = "exim"
+    kick = "exim4 -qf"
+
+    def submit(self, scenario: Scenario) -> bool:
+        if not scenario.notify:
+            return super().submit(scenario)
+        # Exim's -N means "do not deliver" (a debugging option), not DSN NOTIFY: ask for the
+        # notice in an SMTP dialogue on stdin (exim -bs, a local SMTP submission; RFC 3461).
+        notify = scenario.notify.upper()
+        dialogue = (f"EHLO mta.shop.example\r\nMAIL FROM:<{scenario.sender}> RET=HDRS\r\n"
+                    + "".join(f"RCPT TO:<{r}> NOTIFY={notify}\r\n" for r in scenario.rcpts)
+                    + "DATA\r\n" + message(scenario).decode().replace("\n", "\r\n") + ".\r\nQUIT\r\n")
+        print("+ exim4 -bs  # " + " ".join(scenario.rcpts), "NOTIFY=" + notify, flush=True)
+        out = subprocess.run(["exim4", "-bs"], input=dialogue.encode(), capture_output=True, check=True)
+        print(out.stdout.decode(errors="replace"), flush=True)
+        return True
+
+    def configure(self) -> None:
+        Path("/etc/exim4/exim4.conf").write_text(textwrap.dedent(f"""\
+            primary_hostname = mta.shop.example
+            qualify_domain = shop.example
+            domainlist local_domains = shop.example : localhost
+            daemon_smtp_ports = {REFUSED_PORT + 1}
+            local_interfaces = 127.0.0.1
+            never_users = root
+            host_lookup =
+            rfc1413_hosts =
+            ignore_bounce_errors_after = 1d
+            timeout_frozen_after = 1d
+            # short timers, so that delay warnings come within seconds (see README)
+            delay_warning = 4s:1d
+            # an empty item matches local SMTP (exim -bs): RFC 3461 DSN for it too
+            dsn_advertise_hosts = : *
+            # local SMTP submissions (exim -bs) need an RCPT ACL; without one every RCPT is refused
+            acl_smtp_rcpt = accept
+
+            begin routers
+            to_remote:
+              driver = manualroute
+              domains = customers.example : relay-closed.example
+              transport = remote_smtp
+              route_list = * 127.0.0.1
+              self = send
+            to_down:
+              driver = manualroute
+              domains = down.example
+              transport = down_smtp
+              route_list = * 127.0.0.1
+              self = send
+            dnslookup:
+              driver = dnslookup
+              domains = ! +local_domains
+              transport = remote_smtp
+              no_more
+            userforward:
+              driver = redirect
+              domains = +local_domains
+              check_local_user
+              file = $home/.forward
+              allow_filter
+              pipe_transport = address_pipe
+              no_verify
+              no_expn
+              check_ancestor
+            local_user:
+              driver = accept
+              domains = +local_domains
+              check_local_user
+              transport = maildir_home
+
+            begin transports
+            remote_smtp:
+              driver = smtp
+              port = {REMOTE_PORT}
+              hosts_try_fastopen =
+            down_smtp:
+              driver = smtp
+              port = {REFUSED_PORT}
+              hosts_try_fastopen =
+            maildir_home:
+              driver = appendfile
+              directory = $home/Maildir
+              maildir_format
+              delivery_date_add
+              envelope_to_add
+              return_path_add
+              mode = 0600
+            address_pipe:
+              driver = pipe
+              return_output
+
+            begin retry
+            *   *   F,1d,2s
+
+            begin rewrite
+            """))
+        sh("exim4 -bV -C /etc/exim4/exim4.conf >/dev/null")
+
+    def expire(self) -> None:
+        conf = Path("/etc/exim4/exim4.conf")
+        conf.write_text(conf.read_text().replace("*   *   F,1d,2s", "*   *   F,1s,1s"))
+        time.sleep(2)
+        sh("exim4 -qff", check=False)
+
+    def stop(self) -> None:
+        time.sleep(2)  # no daemon: queue runs (exim4 -qf) run in the foreground; let forks end
+
+
+class OpenSMTPD(MTA):
+    name = "opensmtpd"
+    kick = "smtpctl schedule all"
+    conf = Path("/etc/smtpd.conf")
+
+    def configure(self) -> None:
+        # The queue lifetime is written into each envelope when it is queued, so it cannot be
+        # shortened afterwards as for the others: short from the start (warnings come first).
+        self.conf.write_text(self.text("30s"))
+        sh(f"smtpd -n -f {self.conf}")
+
+    def text(self, ttl: str) -> str:
+        return textwrap.dedent(f"""\
+            # short timers, so that delay warnings come within seconds (see README)
+            queue ttl {ttl}
+            bounce warn-interval 4s
+            smtp max-message-size 50M
+            action "local" maildir
+            action "remote" relay host smtp://127.0.0.1:{REMOTE_PORT} helo mta.shop.example
+            action "down" relay host smtp://127.0.0.1:{REFUSED_PORT} helo mta.shop.example
+            action "dns" relay helo mta.shop.example
+            match from local for domain "shop.example" action "local"
+            match from any for domain "shop.example" action "local"
+            match from local for domain {{ "customers.example", "relay-closed.example" }} action "remote"
+            match from local for domain "down.example" action "down"
+            match from local for any action "dns"
+            """)
+
+    pid: int | None = None
+
+    def notify_word(self, notify: str) -> str:
+        # smtpd 6.8 answers "503 Unsupported option NOTIFY=success" to the lowercase word that
+        # its own sendmail passes through (RFC 3461 §4.1 keywords are case-insensitive).
+        return notify.upper()
+
+    def start(self) -> None:
+        # smtpd names itself (Reporting-MTA, MAILER-DAEMON@...) after /etc/mailname.
+        Path("/etc/mailname").write_text("mta.shop.example\n")
+        sh(f"smtpd -f {self.conf}")
+        time.sleep(1)
+        # smtpd daemonizes; its parent process is the one to stop (this Debian build's smtpctl
+        # has no "stop" command).
+        found = subprocess.run(["pgrep", "-o", "-f", f"^smtpd -f {self.conf}$"], capture_output=True, text=True)
+        self.pid = int(found.stdout.split()[0]) if found.stdout.split() else None
+
+    def expire(self) -> None:
+        sh("smtpctl schedule all", check=False)  # the 30 s lifetime ends on its own
+
+    def stop(self) -> None:
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, 15)
+            for _ in range(50):
+                if not Path(f"/proc/{self.pid}").exists():
+                    break
+                time.sleep(0.1)
+            self.pid = None
+
+
+MTA_CLASSES: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD}
+
+
+# -- collecting -----------------------------------------------------------------------------------
+
+MANIFEST_FIELDS = ["file", "expected_recipients", "expected_reason", "expected_status", "expected_replycode",
+                   "expected_hardbounce", "expected_kind", "is_bounce", "mta", "scenario", "report",
+                   "remote_reply", "notes"]
+HARD = {"userunknown", "hostunknown"}
+
+
+def scenario_of(raw: bytes) -> Scenario | None:
+    text = raw.decode("latin-1")
+    m = re.search(r"order-(\d{4})@shop\.example", text) or re.search(r"order #(\d{4})", text)
+    if m is None:
+        return None
+    index = int(m.group(1)) - FIRST_ORDER
+    return SCENARIOS[index] if 0 <= index < len(SCENARIOS) else None
+
+
+def report_kind(raw: bytes) -> str:
+    """What came back, from its envelope and DSN (to pick labels; never maildiag's reading)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    text = raw.decode("latin-1")
+    actions = {a.lower() for a in re.findall(r"(?im)^Action:\s*(\w+)", text)}
+    if re.search(r"(?im)^From:.*\brosa@", text):
+        return "autoreply" if "out of office" in (msg.get("Subject") or "").lower() else "message"
+    if msg.get("Return-Path", "").strip() not in ("<>", ""):
+        return "message"
+    if actions & {"delivered", "relayed", "expanded"} and not actions & {"failed", "delayed"}:
+        return "success"
+    if actions == {"delayed"} or (not actions and re.search(r"(?i)delay", msg.get("Subject") or "")):
+        return "delay"
+    return "failure"
+
+
+def labels_for(scenario: Scenario, report: str, phase: int) -> tuple[Label, ...]:
+    if report == "delay":
+        return scenario.delayed
+    if report in ("success", "autoreply", "message"):
+        return scenario.labels
+    return scenario.labels
+
+
+def collect(mta: MTA, files: list[Path], phase: int, out: Path, rows: list[dict[str, str]],
+            seen: set[str], version_text: str) -> None:
+    for path in files:
+        raw = path.read_bytes()
+        scenario = scenario_of(raw)
+        report = report_kind(raw)
+        if scenario is None:
+            print(f"!! unidentified message {path.name}", flush=True)
+            continue
+        if report == "message" and scenario.name != "customer-reply":
+            print(f"!! unexpected copy of {scenario.name} ({path.name}): skipped", flush=True)
+            continue
+        suffix = {"delay": "-delay", "failure": "-final" if scenario.delayed else ""}.get(report, "")
+        name = f"{mta.name}-{scenario.name}{suffix}.eml"
+        if name in seen:
+            print(f"!! second {name}: skipped", flush=True)
+            continue
+        seen.add(name)
+        (out / name).write_bytes(raw)
+        labels = labels_for(scenario, report, phase)
+        kind = " ".join(lab.kind for lab in labels)
+        failure = bool(labels) and labels[0].kind in ("permanent", "temporary")
+        rows.append({
+            "file": name,
+            "expected_recipients": " ".join(lab.address for lab in labels if failure or lab.kind != "none"),
+            "expected_reason": " ".join(lab.reason for lab in labels),
+            "expected_status": " ".join(lab.status for lab in labels),
+            "expected_replycode": " ".join(lab.reply for lab in labels),
+            "expected_hardbounce": " ".join(
+                "1" if lab.reason in HARD and lab.kind == "permanent" else "0" for lab in labels),
+            "expected_kind": kind,
+            "is_bounce": "0" if kind == "none" else "1",
+            "mta": f"{mta.name} {version_text}",
+            "scenario": scenario.name,
+            "report": {"delay": "delay warning", "failure": "final bounce", "success": "success DSN",
+                       "autoreply": "auto-reply", "message": "ordinary message"}[report],
+            "remote_reply": " | ".join(REMOTE[a][1] for a in scenario.rcpts if a in REMOTE),
+            "notes": scenario.note,
+        })
+
+
+def accounts() -> tuple[set[str], set[str]]:
+    users = {line.split(":")[0] for line in Path("/etc/passwd").read_text().splitlines() if line}
+    groups = {line.split(":")[0] for line in Path("/etc/group").read_text().splitlines() if line}
+    return users, groups
+
+
+def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str]) -> str:
+    mta = MTA_CLASSES[name]()
+    before = installed_packages()
+    users_before, groups_before = accounts()
+    mailname = Path("/etc/mailname")
+    mailname_before = mailname.read_bytes() if mailname.exists() else None
+    try:
+        mta.install()
+        version_text = version(VERSION_OF[name])
+        make_users()
+        mta.configure()
+        with remote_server():
+            mta.start()
+            sent = [s for s in SCENARIOS if mta.submit(s)]
+            for refused in (s for s in SCENARIOS if s not in sent):
+                # Refused at submission (the sendmail command failed): no bounce is made.
+                print(f"!! {name} refused {refused.name} at submission", flush=True)
+                refusals.append(f"{name}: {refused.name}")
+            # Phase 1: immediate bounces, delay warnings, notices, the auto-reply, the message.
+            def phase1_done(files: list[Path]) -> bool:
+                got = {name for name, _ in reports(files)}
+                return all(s.name in got for s in sent) and all(
+                    (s.name, "delay") in reports(files) for s in sent if s.delayed)
+
+            phase1 = wait_for(phase1_done, 90, mta.kick)
+            seen: set[str] = set()
+            collect(mta, phase1, 1, out, rows, seen, version_text)
+            done = {p.name for p in phase1}
+            # Phase 2: the queue lifetime ends, the deferred messages are given up.
+            mta.expire()
+            phase2 = [p for p in wait_for(
+                lambda files: all((s.name, "failure") in reports(files) for s in sent if s.delayed), 90, mta.kick)
+                if p.name not in done]
+            collect(mta, phase2, 2, out, rows, seen, version_text)
+            mta.stop()
+        return version_text
+    finally:
+        mta.stop()
+        remove_users()
+        added = installed_packages() - before
+        if added:
+            sh("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q " + " ".join(sorted(added)), check=False)
+        # What purge leaves (queues, the configuration files this script wrote), only for the
+        # MTA this run installed.
+        leftovers = {"postfix": ("/etc/postfix", "/var/spool/postfix", "/var/lib/postfix"),
+                     "exim": ("/etc/exim4", "/var/spool/exim4", "/var/log/exim4"),
+                     "opensmtpd": ("/etc/smtpd.conf", "/var/spool/smtpd")}
+        if set(PACKAGES[name]) <= added:
+            for leftover in map(Path, leftovers[name]):
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                elif leftover.exists():
+                    leftover.unlink()
+        # exim4-config and this script write /etc/mailname: put back what was there.
+        if mailname_before is None:
+            mailname.unlink(missing_ok=True)
+        else:
+            mailname.write_bytes(mailname_before)
+        # Debian's purge keeps the system users a package made (Debian-exim, opensmtpd...).
+        users_after, groups_after = accounts()
+        for user in sorted(users_after - users_before):
+            sh(f"userdel {user}", check=False)
+        for group in sorted(accounts()[1] - groups_before):
+            sh(f"groupdel {group}", check=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--mta", default=",".join(MTAS), help="comma-separated, in order: " + ", ".join(MTAS))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("run as root (it installs and removes Debian packages)")
+    names = [n for n in args.mta.split(",") if n]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for old in args.out.glob("*.eml"):
+        if old.name.split("-", 1)[0] in names:
+            old.unlink()
+    manifest = args.out / "manifest.tsv"
+    rows: list[dict[str, str]] = []
+    if manifest.exists():
+        with manifest.open(encoding="utf-8") as fh:
+            rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["mta"].split()[0] not in names]
+    versions = {}
+    refusals: list[str] = []
+    for name in names:
+        versions[name] = run_mta(name, args.out, rows, refusals)
+    rows.sort(key=lambda r: r["file"])
+    with manifest.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, MANIFEST_FIELDS, delimiter="\t", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{datetime.date.today()}: {len(rows)} messages; " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    if refusals:
+        print("refused at submission (no bounce made): " + ", ".join(refusals))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
