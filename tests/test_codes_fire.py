@@ -55,7 +55,7 @@ def test_a_bounce_naming_no_recipient_says_so() -> None:
 # Reasons that are a kind of report rather than a cause of failure, and the report-level codes:
 # the parser's own tests make them fire (complaints, auto-replies, delivered DSNs, garbage).
 _REPORT_LEVEL = {"complaint", "auto_reply", "delivered", "undetermined", "malformed", "too_large",
-                 "not_a_bounce", "no_recipient"}
+                 "not_a_bounce", "no_recipient", "headers_missing"}
 
 
 def test_every_bounce_reason_is_produced_by_a_phrase_or_a_status_code() -> None:
@@ -68,3 +68,9 @@ def test_every_bounce_reason_is_produced_by_a_phrase_or_a_status_code() -> None:
         if code.startswith("bounce."):
             reason = code.removeprefix("bounce.")
             assert reason in by_phrase | by_status | _REPORT_LEVEL, f"{code} is never produced"
+
+
+def test_a_bounce_body_without_headers_says_so() -> None:
+    raw = (b"Final-Recipient: rfc822; jane@shop-customer.example\nAction: failed\nStatus: 5.1.1\n"
+           b"Diagnostic-Code: smtp; 550 5.1.1 User unknown\n")
+    assert "bounce.headers_missing" in [f.code for f in parse_bounce(raw).findings]
