@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import functools
 import os
 import queue
@@ -130,33 +131,81 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 # -- the resolver used when a call passes none ----------------------------------------------
 
 #: Resolvers put in place of the system one by maildiag.testing.fake_dns(), innermost last.
-#: Process-wide on purpose: the sync shell asks from its worker threads and bulk from its
-#: event loop thread, where a context variable set by the test would not be seen.
-_overrides: list[Any] = []
+#: Process-wide on purpose: the sync shell asks from its worker threads, bulk from its
+#: event loop thread, and a shop's code from threads of its own, where a context variable
+#: set by the test would not be seen. Hence the rule of default_resolver_override().
+_overrides: list[_Override] = []
 _overrides_lock = threading.Lock()
+
+
+class _Override:
+    """One active ``default_resolver_override`` block: its resolver and who entered it."""
+
+    __slots__ = ("resolver", "thread", "thread_name")
+
+    def __init__(self, resolver: Any) -> None:
+        self.resolver = resolver
+        self.thread = threading.get_ident()
+        self.thread_name = threading.current_thread().name
+
+
+#: The blocks entered by this context and the contexts it was copied from (asyncio tasks,
+#: asyncio.to_thread, asgiref's sync/async bridges): a block entered there is nested.
+_entered: contextvars.ContextVar[tuple[_Override, ...]] = contextvars.ContextVar(
+    "maildiag_default_resolver_entered", default=()
+)
+
+
+class OverrideConflict(RuntimeError):
+    """A second, unrelated default-resolver block was entered while one is active."""
 
 
 @contextlib.contextmanager
 def default_resolver_override(resolver: Any) -> Iterator[Any]:
     """Make ``resolver`` the one every call without ``resolver=`` uses, in every thread, until exit.
 
-    Nests; leaving restores what was there, even on an exception and out of order.
+    One active override per process, unless nested: a block may start while another is
+    active only from the thread that entered the innermost one, from a task or thread that
+    inherited that thread's context, or with the very same resolver. Anything else is two
+    tests sharing a process at once (a thread-parallel runner), which would silently serve
+    one test from the other's fake; it raises :class:`OverrideConflict` instead.
+    Leaving restores what was there, even on an exception and out of order.
     """
+    entry = _Override(resolver)
     with _overrides_lock:
-        _overrides.append(resolver)
+        if _overrides:
+            top = _overrides[-1]
+            if top.thread != entry.thread and top.resolver is not resolver and top not in _entered.get():
+                raise OverrideConflict(
+                    "maildiag.testing.fake_dns(): another fake DNS is already maildiag's default "
+                    f"resolver, entered in thread {top.thread_name!r} and not left. The default is "
+                    "process-wide (maildiag resolves on worker threads), so one test at a time per "
+                    "process can have one; blocks nest only inside it (same thread, or a task or "
+                    "thread that inherits its context). Run tests in parallel as processes "
+                    "(pytest-xdist), or pass resolver= explicitly."
+                )
+        _overrides.append(entry)
+    _entered.set((*_entered.get(), entry))
     try:
         yield resolver
     finally:
+        # Without a token: the exit may run in another context than the entry (an async
+        # fixture's teardown), where Token.reset() would raise.
+        _entered.set(tuple(e for e in _entered.get() if e is not entry))
         with _overrides_lock:
             # By identity, from the end: out-of-order exits remove their own entry.
             for i in range(len(_overrides) - 1, -1, -1):
-                if _overrides[i] is resolver:
+                if _overrides[i] is entry:
                     del _overrides[i]
                     break
 
 
 def _override() -> Any:
-    return _overrides[-1] if _overrides else None
+    # One read of the list: a check-then-index could see another thread's exit in between.
+    try:
+        return _overrides[-1].resolver
+    except IndexError:
+        return None
 
 
 @functools.cache

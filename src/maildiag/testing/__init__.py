@@ -12,15 +12,17 @@ without a network. :class:`FakeResolver` is a small fake internet you pass as
     d = maildiag.diagnose("jane@no-mail.example", resolver=dns)
     assert d.has("mx.null")
 
+A domain built with ``.mx()`` takes mail unless the test says otherwise: its hosts get
+:data:`maildiag.testing.addresses.MX_ADDRESS`, an address maildiag's default options count
+as a usable mail server but that no connection can reach. The marker
+``@pytest.mark.maildiag(dns=...)`` builds domains the same way. For a real test server on
+loopback pass ``address="127.0.0.1"`` and diagnose with ``allow_private_addresses=True``.
 Like the real internet, the fake knows that ``gmail.com`` and ``outlook.com`` exist
-(maildiag uses them to notice a resolver that lies), with mail hosts that maildiag's
-default options count as usable; pass ``sane=False`` to leave them out. Every other
-address the fake hands out is loopback unless you give another: pass
-``allow_private_addresses=True`` to ``diagnose`` to count loopback MX hosts as usable, or
-``address=maildiag.testing.addresses.MX_ADDRESS``.
+(maildiag uses them to notice a resolver that lies); ``sane=False`` leaves them out.
 
 Code that calls ``maildiag.diagnose(email)`` with no ``resolver=`` is served from the fake
-inside ``with fake_dns() as dns:`` (or the pytest fixture ``maildiag_default_dns``).
+inside ``with fake_dns() as dns:`` (or the pytest fixture ``maildiag_default_dns``), in
+every thread and task of the process.
 
 See also :mod:`maildiag.testing.addresses` (reserved test addresses with guaranteed
 diagnoses), :mod:`maildiag.testing.strategies` (Hypothesis strategies) and the pytest

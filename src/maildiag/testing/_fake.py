@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from maildiag.model import DnsAnswer, DnsStatus
 from maildiag.options import ascii_domain
 
-__all__ = ["FakeResolver"]
+__all__ = ["FakeResolver", "fake_dns"]
 
 _FAILURES = {
     "servfail": DnsStatus.SERVFAIL,
@@ -223,15 +223,33 @@ def fake_dns(resolver: FakeResolver | None = None) -> Iterator[FakeResolver]:
             dns.mx("shop-customer.example", "mx.shop-customer.example")
             assert signup("jane@shop-customer.example").ok   # your code, unchanged
 
-    ``diagnose``, ``adiagnose``, ``diagnose_many``, ``adiagnose_many`` and the CLI run
-    in-process all use it, from any thread or task: the override is process-wide (the
-    sync shell resolves on worker threads, bulk on an event loop thread). Blocks nest, and
-    leaving one restores what was there before, even on an exception. A call that passes
-    its own ``resolver=`` keeps it. Two tests running *at the same time in one process*
-    would share the override; pytest-xdist runs tests in separate processes, so they do not.
+    ``diagnose``, ``adiagnose``, ``diagnose_many``, ``adiagnose_many``, SMTP probing's MX
+    lookups and the CLI run in-process all use it, from any thread or task: the override is
+    process-wide, because the sync shell resolves on worker threads, bulk on an event loop
+    thread, and a shop's code on threads of its own. A call that passes its own
+    ``resolver=`` keeps it. Leaving the block restores what was there before, even on an
+    exception.
+
+    **One fake per process, unless nested.** A block may start while another is active only
+    from the thread that entered it (or a task or thread that inherited its context, such
+    as ``asyncio.to_thread``), or with the same ``FakeResolver``; then the inner one wins
+    until it is left. Any other thread entering a block of its own raises ``RuntimeError``:
+    that is two tests running at once in one process (a thread-parallel runner), which
+    would otherwise silently serve one from the other's fake. pytest-xdist runs tests in
+    separate processes, so each has its own.
+
+    Args:
+        resolver: the fake to serve; a fresh :class:`FakeResolver` when omitted.
+
+    Raises:
+        RuntimeError: another thread's block is active (see above).
+        TypeError: ``resolver`` is not a :class:`FakeResolver`.
     """
     from maildiag._shells import default_resolver_override
 
+    if resolver is not None and not isinstance(resolver, FakeResolver):
+        # Caught here, not as a TypeError from the first diagnose() deep in the code under test.
+        raise TypeError(f"fake_dns() takes a maildiag.testing.FakeResolver, not {type(resolver).__name__}")
     fake = resolver if resolver is not None else FakeResolver()
     with default_resolver_override(fake):
         yield fake

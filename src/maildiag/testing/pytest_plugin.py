@@ -5,6 +5,9 @@ clash with other plugins (pytest-localserver owns ``smtpserver``):
 
 - ``maildiag_dns``: a fresh :class:`maildiag.testing.FakeResolver`, pre-filled by the
   ``@pytest.mark.maildiag(dns={...})`` marker when present.
+- ``maildiag_default_dns``: ``maildiag_dns``, also made the resolver of every maildiag
+  call that passes none (:func:`maildiag.testing.fake_dns`), for code under test that
+  calls ``maildiag.diagnose(email)`` itself.
 - ``maildiag_scenarios``: :func:`maildiag.testing.addresses.scenario_resolver`, serving
   the reserved test addresses (``addresses.NULL_MX``...), plus the marker's ``dns``.
 - ``maildiag_offline``: any attempt by maildiag to use the system's DNS resolver fails the
@@ -12,7 +15,9 @@ clash with other plugins (pytest-localserver owns ``smtpserver``):
 
 The marker ``@pytest.mark.maildiag(dns=None, sane=True, offline=False)`` configures them;
 ``offline=True``, the ``--maildiag-offline`` option or the ``maildiag_offline = true`` ini
-setting apply ``maildiag_offline`` to the marked test or to every test.
+setting apply ``maildiag_offline`` to the marked test or to every test. A ``fake_dns()``
+block a test enters and never leaves fails that test at teardown (and is removed), so it
+cannot serve the tests after it.
 
 Nothing here imports maildiag's resolver code or Hypothesis at load: the fixtures import
 what they need when a test asks for them. ``-p no:maildiag`` turns the plugin off; with
@@ -21,6 +26,7 @@ plugin autoloading disabled, ``-p maildiag`` (the entry point's name) turns it o
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +42,8 @@ _OFFLINE_MESSAGE = (
     "maildiag tried to use real DNS (the system resolver or a dnspython resolver), which "
     "maildiag_offline forbids. "
     "Pass resolver=maildiag_dns (or maildiag_scenarios, or a FakeResolver) to "
-    "maildiag.diagnose()/adiagnose(), or offline=True to skip DNS."
+    "maildiag.diagnose()/adiagnose(), or offline=True to skip DNS; for code that passes no "
+    "resolver, use the maildiag_default_dns fixture or maildiag.testing.fake_dns()."
 )
 
 
@@ -82,9 +89,12 @@ def _marker_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 def _apply_dns(fake: FakeResolver, spec: object) -> None:
-    """Fill ``fake`` from the marker's ``dns={domain: hosts | 'null-mx' | failure}``."""
-    from maildiag.testing.addresses import MX_ADDRESS
+    """Fill ``fake`` from the marker's ``dns={domain: hosts | 'null-mx' | failure}``.
 
+    MX hosts are built by :meth:`FakeResolver.mx` with its default address, the one rule
+    of the fake world: a domain the marker builds and one a test builds with
+    ``maildiag_dns.mx(domain, host)`` are the same domain.
+    """
     if spec is None:
         return
     if not isinstance(spec, Mapping):
@@ -102,12 +112,9 @@ def _apply_dns(fake: FakeResolver, spec: object) -> None:
                 f"nor 'null-mx' or one of {_FAILURES}"
             )
         elif isinstance(hosts, str):
-            # A routable (but unreachable) address: with loopback, maildiag's default options
-            # would rightly call the domain undeliverable, which no one writing
-            # dns={"shop.example": ["mx.shop.example"]} means.
-            fake.mx(domain, hosts, address=MX_ADDRESS)
+            fake.mx(domain, hosts)
         elif isinstance(hosts, list | tuple) and hosts and all(isinstance(h, str) for h in hosts):
-            fake.mx(domain, *hosts, address=MX_ADDRESS)
+            fake.mx(domain, *hosts)
         else:
             raise pytest.UsageError(
                 f"@pytest.mark.maildiag(dns=...): {domain!r} maps to {hosts!r}; expected MX host names, "
@@ -119,8 +126,9 @@ def _apply_dns(fake: FakeResolver, spec: object) -> None:
 def maildiag_dns(request: pytest.FixtureRequest) -> FakeResolver:
     """An in-process fake DNS; pass it as ``resolver=`` to ``maildiag.diagnose``.
 
-    MX hosts given by the marker get the address :data:`maildiag.testing.addresses.MX_ADDRESS`,
-    which maildiag's default options count as a usable mail server.
+    MX hosts, given by the marker or by ``.mx()``, get the address
+    :data:`maildiag.testing.addresses.MX_ADDRESS`, which maildiag's default options count as
+    a usable mail server: a domain built either way takes mail.
     """
     from maildiag.testing import FakeResolver
 
@@ -135,8 +143,11 @@ def maildiag_default_dns(maildiag_dns: FakeResolver) -> Iterator[FakeResolver]:
     """``maildiag_dns``, made the resolver of every maildiag call that passes none.
 
     For code under test that calls ``maildiag.diagnose(email)`` itself: no ``resolver=`` to
-    thread through. The marker's ``dns=`` applies; add more with ``.mx()``, ``.fail()``...
-    Ends with the test (see :func:`maildiag.testing.fake_dns`).
+    thread through. ``diagnose``, ``adiagnose``, ``diagnose_many``, ``adiagnose_many`` and
+    the CLI run in-process use it, from any thread or asyncio task. The marker's ``dns=``
+    and ``sane=`` apply; add more with ``.mx()``, ``.fail()``... Ends with the test; nest
+    ``with fake_dns(...)`` inside it for a part of the test (see
+    :func:`maildiag.testing.fake_dns` for the one-fake-per-process rule).
     """
     from maildiag.testing import fake_dns
 
@@ -195,6 +206,33 @@ def maildiag_offline(monkeypatch: pytest.MonkeyPatch) -> None:
         return await real_probe(request, timeout)
 
     monkeypatch.setattr(maildiag.smtp, "probe", loopback_probe_only)
+
+
+@pytest.fixture(autouse=True)
+def _maildiag_fake_dns_left() -> Iterator[None]:
+    """Fail a test that enters a ``fake_dns()`` block and never leaves it.
+
+    The default resolver is process-wide: a block left open (``fake_dns().__enter__()``
+    with no exit) would serve every later test from this test's fake, far from the cause.
+    Costs nothing unless maildiag's shells are loaded.
+    """
+    shells = sys.modules.get("maildiag._shells")
+    before = list(shells._overrides) if shells is not None else []
+    yield
+    shells = sys.modules.get("maildiag._shells")
+    if shells is None:
+        return
+    with shells._overrides_lock:
+        leaked = [entry for entry in shells._overrides if not any(entry is b for b in before)]
+        for entry in leaked:
+            shells._overrides.remove(entry)
+    if leaked:
+        pytest.fail(
+            f"maildiag: {len(leaked)} fake_dns() block(s) entered in this test were never left "
+            "(now removed); they would have served the next tests' DNS. Use `with fake_dns() as "
+            "dns:` or the maildiag_default_dns fixture.",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)
