@@ -1,9 +1,11 @@
 """Testing a signup form with maildiag's testing kit, with no network at all.
 
 Copy what you need into your own tests. maildiag's pytest plugin is active as soon as
-maildiag is installed: it brings the fixtures ``maildiag_dns`` (a fake DNS, set up by the
-``@pytest.mark.maildiag(dns=...)`` marker), ``maildiag_scenarios`` (the reserved test
-addresses) and ``maildiag_offline`` (fails any test that reaches the real DNS).
+maildiag is installed (``pip install 'maildiag[testing]'``): it brings the fixtures
+``maildiag_dns`` (a fake DNS, set up by the ``@pytest.mark.maildiag(dns=...)`` marker),
+``maildiag_default_dns`` (the same, made the DNS of code that passes no ``resolver=``),
+``maildiag_scenarios`` (the reserved test addresses) and ``maildiag_offline`` (fails any
+test that reaches the real DNS).
 
     python -m pytest examples/test_signup_form.py --maildiag-offline
 
@@ -22,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import maildiag
-from maildiag.testing import addresses
+from maildiag.testing import FakeResolver, addresses, fake_dns
 from maildiag.testing.strategies import fixable_inputs, typo_emails, valid_emails
 
 # -- the code under test: a tiny signup form (yours lives in your web framework) ---------
@@ -84,6 +86,24 @@ def test_form_never_uses_the_real_dns(maildiag_offline: None, maildiag_dns: Any)
     assert signup_form("jane@gmail.com", resolver=maildiag_dns).accepted
 
 
+# -- code that passes no resolver=, as production code does ---------------------------------
+
+
+@pytest.mark.maildiag(dns={"customer.example": "mx.customer.example", "no-mail.example": "null-mx"})
+def test_form_as_the_view_calls_it(maildiag_default_dns: FakeResolver) -> None:
+    # The view calls signup_form(email) with no resolver=: the fixture serves it anyway, and
+    # under --maildiag-offline anything else would fail the test.
+    assert signup_form("jane@customer.example").accepted
+    assert not signup_form("jane@no-mail.example").accepted
+    assert maildiag_default_dns.asked("customer.example", "MX")
+
+
+def test_a_dns_outage_for_part_of_a_test() -> None:
+    with fake_dns() as dns:  # the context manager: a fresh FakeResolver for this block
+        dns.fail("customer.example", "timeout")
+        assert signup_form("jane@customer.example").accepted  # never block on our own DNS
+
+
 # -- properties with Hypothesis (offline: typos and repairs need no DNS) ------------------
 
 
@@ -105,7 +125,7 @@ def test_pasted_junk_is_repaired_not_refused(pair: tuple[str, str]) -> None:
 def test_unusual_valid_addresses_are_not_refused_for_syntax(email: str) -> None:
     # Dot-atoms, +tags, IDN domains and SMTPUTF8 local parts on reserved .example names.
     d = maildiag.diagnose(email, offline=True)
-    assert not any(code.startswith("syntax.") and d.find(code).severity == "error" for code in d.codes)
+    assert not any(f.code.startswith("syntax.") and f.severity == "error" for f in d.findings)
 
 
 @given(st.sampled_from(addresses.SCENARIOS))

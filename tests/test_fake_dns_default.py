@@ -363,3 +363,25 @@ def test_a_block_never_left_fails_its_test_not_the_next_ones(pytester: pytest.Py
     result = pytester.runpytest(*INNER, "-q")
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*fake_dns() block(s) entered in this test were never left*"])
+
+
+def test_the_examples_of_docs_testing_md_pass(pytester: pytest.Pytester) -> None:
+    """The section's code blocks, each headed by the file it is, run as a shop's project."""
+    import pathlib
+    import re
+
+    doc = (pathlib.Path(__file__).parents[1] / "docs" / "testing.md").read_text(encoding="utf-8")
+    section = doc.split("### Code that passes no resolver", 1)[1].split("\n### ", 1)[0]
+    files = {}
+    for block in re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL):
+        header = re.match(r"# ([\w/]+\.py)", block)
+        assert header, f"every example of the section names its file:\n{block}"
+        files[header.group(1)] = block
+    assert set(files) == {"shop/signup.py", "tests/test_signup.py", "tests/test_signup_more.py"}
+    for name, text in files.items():
+        path = pytester.path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (pytester.path / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    result = pytester.runpytest(*INNER, "-q", "-o", "pythonpath=.", "tests")
+    result.assert_outcomes(passed=5)
