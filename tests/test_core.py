@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from maildiag import DnsAnswer, DnsStatus, Options, Verdict
-from maildiag._core import Query, plan
+from maildiag import Diagnosis, DnsAnswer, DnsStatus, Options, Verdict
+from maildiag._core import CANARY_LABEL, Flow, Query, plan
 
 
-def finish(flow, answers):  # type: ignore[no-untyped-def]
+def finish(flow: Flow, answers: tuple[DnsAnswer, ...]) -> Diagnosis:
     with pytest.raises(StopIteration) as done:
         flow.send(answers)
-    return done.value.value
+    diagnosis: Diagnosis = done.value.value
+    return diagnosis
 
 
 def test_offline_asks_nothing() -> None:
@@ -64,52 +65,63 @@ def test_no_mx_asks_for_the_domains_addresses() -> None:
     assert batch == (Query("a-only.example", "A"), Query("a-only.example", "AAAA"))
     batch = flow.send((DnsAnswer("a-only.example", "A", DnsStatus.OK, ("192.0.2.1",)),
                        DnsAnswer("a-only.example", "AAAA", DnsStatus.NODATA)))
-    # No route (192.0.2.0/24 is TEST-NET-1): before saying so, is the resolver a sinkhole?
-    assert batch == (Query("gmail.com", "MX"),)
-    batch = flow.send((DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),))
-    # ... and do the sanity name's mail servers have public addresses (issue 9.2)?
+    # No route (192.0.2.0/24 is TEST-NET-1): before saying so, does the resolver lie? The
+    # sanity name and a name that cannot exist, in one round trip (issue 9.2).
+    assert batch == (Query("gmail.com", "MX"), _CANARY)
+    batch = flow.send(_SANITY_OK)
+    # ... and do the sanity name's mail servers have public addresses?
     assert batch == (Query("gmail-smtp-in.l.google.com", "A"), Query("gmail-smtp-in.l.google.com", "AAAA"))
-    d = finish(flow, _CANARY_HOST_OK)
+    d = finish(flow, _SANITY_HOST_OK)
     assert d.has("mx.implicit_not_routable")
     assert d.verdict is Verdict.UNDELIVERABLE
 
 
+_CANARY = Query(f"{CANARY_LABEL}.com", "MX")
 _NO_ROUTE = (DnsAnswer("x", "A", DnsStatus.OK, ("0.0.0.0",)), DnsAnswer("x", "AAAA", DnsStatus.NODATA))
-_CANARY_HOST_OK = (DnsAnswer("gmail-smtp-in.l.google.com", "A", DnsStatus.OK, ("142.250.27.26",)),
+_GMAIL_MX = DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",))
+_CANARY_NX = DnsAnswer(_CANARY.name, "MX", DnsStatus.NXDOMAIN)
+_SANITY_OK = (_GMAIL_MX, _CANARY_NX)
+_SANITY_HOST_OK = (DnsAnswer("gmail-smtp-in.l.google.com", "A", DnsStatus.OK, ("142.250.27.26",)),
                    DnsAnswer("gmail-smtp-in.l.google.com", "AAAA", DnsStatus.NODATA))
-_CANARY_HOST_SINK = (DnsAnswer("gmail-smtp-in.l.google.com", "A", DnsStatus.OK, ("0.0.0.0",)),
+_SANITY_HOST_SINK = (DnsAnswer("gmail-smtp-in.l.google.com", "A", DnsStatus.OK, ("0.0.0.0",)),
                      DnsAnswer("gmail-smtp-in.l.google.com", "AAAA", DnsStatus.NODATA))
 
 
 @pytest.mark.parametrize(
-    ("canary", "verdict", "code"),
+    ("sanity", "canary", "hosts", "verdict", "code"),
     [
-        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),
-                     Verdict.UNDELIVERABLE, "mx.implicit_not_routable", id="canary-has-mx-trust-it"),
-        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("5 gmail-smtp-in.l.google.com.",)),
-                     Verdict.UNKNOWN, "dns.resolver_lying", id="canary-mx-host-sinkholed"),
-        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.NODATA), Verdict.UNKNOWN, "dns.resolver_lying",
-                     id="canary-without-mx-sinkhole"),
-        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.NXDOMAIN), Verdict.UNKNOWN, "dns.resolver_lying",
-                     id="canary-nxdomain"),
-        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.TIMEOUT), Verdict.UNKNOWN, "dns.timeout",
-                     id="canary-timed-out"),
+        pytest.param(_GMAIL_MX, _CANARY_NX, _SANITY_HOST_OK, Verdict.UNDELIVERABLE, "mx.implicit_not_routable",
+                     id="sanity-has-mx-canary-absent-trust-it"),
+        pytest.param(_GMAIL_MX, _CANARY_NX, _SANITY_HOST_SINK, Verdict.UNKNOWN, "dns.resolver_lying",
+                     id="sanity-mx-host-sinkholed"),
+        pytest.param(_GMAIL_MX, DnsAnswer(_CANARY.name, "MX", DnsStatus.OK, (f"10 mx.{_CANARY.name}.",)), None,
+                     Verdict.UNKNOWN, "dns.resolver_lying", id="canary-has-mx-wildcard-sinkhole"),
+        pytest.param(_GMAIL_MX, DnsAnswer(_CANARY.name, "MX", DnsStatus.NODATA), None,
+                     Verdict.UNKNOWN, "dns.resolver_lying", id="canary-exists-no-mx-sinkhole"),
+        pytest.param(_GMAIL_MX, DnsAnswer(_CANARY.name, "MX", DnsStatus.TIMEOUT), None,
+                     Verdict.UNKNOWN, "dns.timeout", id="canary-timed-out"),
+        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.NODATA), _CANARY_NX, None,
+                     Verdict.UNKNOWN, "dns.resolver_lying", id="sanity-without-mx-sinkhole"),
+        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.NXDOMAIN), _CANARY_NX, None,
+                     Verdict.UNKNOWN, "dns.resolver_lying", id="sanity-nxdomain"),
+        pytest.param(DnsAnswer("gmail.com", "MX", DnsStatus.TIMEOUT), _CANARY_NX, None,
+                     Verdict.UNKNOWN, "dns.timeout", id="sanity-timed-out"),
     ],
 )
-def test_no_mail_route_is_checked_against_a_sinkhole(
-    canary: DnsAnswer, verdict: Verdict, code: str, request: pytest.FixtureRequest
+def test_no_mail_route_is_checked_against_a_lying_resolver(
+    sanity: DnsAnswer, canary: DnsAnswer, hosts: tuple[DnsAnswer, ...] | None, verdict: Verdict, code: str
 ) -> None:
     flow = plan("jane@a-only.example", Options())
     next(flow)
     flow.send((DnsAnswer("a-only.example", "MX", DnsStatus.NODATA),))
-    assert flow.send(_NO_ROUTE) == (Query("gmail.com", "MX"),)
-    if canary.status is DnsStatus.OK:
-        flow.send((canary,))
-        sinkholed = request.node.callspec.id == "canary-mx-host-sinkholed"
-        d = finish(flow, _CANARY_HOST_SINK if sinkholed else _CANARY_HOST_OK)
+    assert flow.send(_NO_ROUTE) == (Query("gmail.com", "MX"), _CANARY)
+    if hosts is not None:
+        flow.send((sanity, canary))
+        d = finish(flow, hosts)
     else:
-        d = finish(flow, (canary,))
+        d = finish(flow, (sanity, canary))
     assert d.verdict is verdict and d.has(code), d.codes
+    assert not d.has("mx.implicit_not_routable") or verdict is Verdict.UNDELIVERABLE
 
 
 @pytest.mark.parametrize("addresses", [("0.0.0.0",), ()], ids=["sinkhole-address", "no-address"])
@@ -124,11 +136,23 @@ def test_a_big_provider_without_mail_route_means_the_resolver_lies(addresses: tu
     assert d.has("dns.resolver_lying")
 
 
-def test_null_mx_asks_no_more() -> None:
+def test_a_null_mx_is_final_once_the_resolver_is_shown_to_tell_the_truth() -> None:
+    # RFC 7505: "no mail here". A resolver answering "0 ." for every name would say it of
+    # gmail.com too, so the same check runs as on every other path to undeliverable.
     flow = plan("jane@null.example", Options())
     next(flow)
-    d = finish(flow, (DnsAnswer("null.example", "MX", DnsStatus.OK, ("0 .",)),))
+    batch = flow.send((DnsAnswer("null.example", "MX", DnsStatus.OK, ("0 .",)),))
+    assert batch == (Query("gmail.com", "MX"), _CANARY)
+    flow.send(_SANITY_OK)
+    d = finish(flow, _SANITY_HOST_OK)
     assert d.codes == ("mx.null",)
+
+
+def test_a_null_mx_for_a_known_mail_domain_is_a_lie_without_asking() -> None:
+    flow = plan("jane@gmail.com", Options())
+    next(flow)
+    d = finish(flow, (DnsAnswer("gmail.com", "MX", DnsStatus.OK, ("0 .",)),))
+    assert d.verdict is Verdict.UNKNOWN and d.has("dns.resolver_lying") and not d.has("mx.null"), d.codes
 
 
 @pytest.mark.parametrize(
@@ -150,7 +174,7 @@ def test_mx_records_sorted_by_preference_then_name() -> None:
     next(flow)
     batch = flow.send((DnsAnswer("shop.example", "MX", DnsStatus.OK,
                                  ("20 b.shop.example.", "10 z.shop.example.", "10 a.shop.example.")),))
-    hosts = list(dict.fromkeys(q.name for q in batch))
+    hosts = list(dict.fromkeys(q.name for q in batch if isinstance(q, Query)))
     assert hosts == ["a.shop.example", "z.shop.example", "b.shop.example"]
 
 

@@ -112,7 +112,28 @@ def plan(address: str, options: Options) -> Flow:
 def _dns(draft: _Draft, domain: str, options: Options) -> _DnsFlow:
     (mx_answer,) = yield (Query(domain, "MX"),)
     draft.dns.append(mx_answer)
-    return (yield from _mail_route(draft, domain, mx_answer, options))
+    start = len(draft.findings)
+    hosts = yield from _mail_route(draft, domain, mx_answer, options)
+    route = draft.findings[start:]
+    if not any(catalog.info(f.code).verdict is Verdict.UNDELIVERABLE for f in route):
+        return hosts
+    # DNS alone says "undeliverable" (no such domain, a null MX, no MX and no routable
+    # address, no usable MX host). That is final only if our resolver tells the truth: ask
+    # first whether it does, here, once for every path (issue 9.2; docs/design.md).
+    lying, signs = yield from _resolver_is_lying(draft, domain, options, seen=mx_answer.status)
+    if lying is False:
+        return hosts
+    # What a lie (or a failed check) made us believe is no fact about the domain. The
+    # answers themselves stay in ``dns`` and ``mx`` as evidence.
+    del draft.findings[start:]
+    if lying:
+        evidence = [mx_answer.describe(), *(f"would say {f.code}" for f in route), *signs]
+        draft.add("dns.resolver_lying", {"domain": domain}, evidence)
+    elif mx_answer.status is DnsStatus.NXDOMAIN:
+        draft.add("dns.unverified_nxdomain", {"domain": domain}, [mx_answer.describe()])
+    else:
+        _dns_failure(draft, _last_failure(draft))  # the check's own query failed
+    return hosts
 
 
 def diagnose_offline(address: str, options: Options) -> Diagnosis:
@@ -193,14 +214,7 @@ def _mail_route(
         return []
 
     if status is DnsStatus.NXDOMAIN:
-        lying = yield from _resolver_is_lying(draft, domain, options)
-        if lying:
-            draft.add("dns.resolver_lying", {"domain": domain}, [mx_answer.describe()])
-        elif lying is None:
-            # The sanity check itself failed: we cannot tell a dead domain from dead DNS.
-            draft.add("dns.unverified_nxdomain", {"domain": domain}, [mx_answer.describe()])
-        else:
-            draft.add("domain.not_found", {"domain": domain}, [mx_answer.describe()])
+        draft.add("domain.not_found", {"domain": domain}, [mx_answer.describe()])
         return []
 
     if status is DnsStatus.NODATA:
@@ -248,16 +262,7 @@ def _mail_route(
         return draft.mx
 
     if usable == 0 and not failed:
-        # Final if the resolver tells the truth: ask first whether it does (issue 9.2).
-        lying = yield from _resolver_is_lying(draft, domain, options, seen=DnsStatus.OK)
-        if lying:
-            _drop_host_route_findings(draft)
-            draft.add("dns.resolver_lying", {"domain": domain}, [mx_answer.describe()])
-        elif lying is None:
-            _drop_host_route_findings(draft)
-            _dns_failure(draft, _last_failure(draft))  # the sanity check's own query failed
-        else:
-            draft.add("mx.no_usable_host", {"domain": domain, "hosts": hosts}, [mx_answer.describe()])
+        draft.add("mx.no_usable_host", {"domain": domain, "hosts": hosts}, [mx_answer.describe()])
     elif usable == 0:
         _drop_host_route_findings(draft)
         _dns_failure(draft, failed[0])
@@ -307,17 +312,6 @@ def _implicit_mx(
         # As for MX hosts: an unanswered query could hold the routable address.
         _dns_failure(draft, failures[0])
         return []
-    if not routable:
-        # No mail route: unless the resolver is a sinkhole (a DNS filter, Pi-hole, a captive
-        # portal answers "no MX" and 0.0.0.0 for everything), which would make gmail.com
-        # undeliverable. Worth a question only here, where the verdict would be final.
-        lying = yield from _resolver_is_lying(draft, domain, options, seen=DnsStatus.NODATA)
-        if lying:
-            draft.add("dns.resolver_lying", {"domain": domain}, evidence)
-            return []
-        if lying is None:
-            _dns_failure(draft, _last_failure(draft))  # the sanity check's own query failed
-            return []
     if not addresses:
         draft.add("domain.no_mail_route", {"domain": domain}, evidence)
         return []
@@ -491,56 +485,89 @@ def interpret(result: ProbeResult) -> list[Finding]:
     return [catalog.make("smtp.accepted", {"host": host}, evidence)]
 
 
+#: A label no one will ever register: a name under it cannot exist, so a resolver that
+#: answers anything but NXDOMAIN for it invents answers (issue 9.2). Random per process
+#: (a fixed name could be registered, and would then defeat the check), the same for every
+#: diagnosis of the process so that a caching resolver asks upstream once.
+CANARY_LABEL = f"maildiag-canary-{secrets.token_hex(6)}"
+
+
+def _canary_name(sanity_domain: str) -> str:
+    """The name that cannot exist: :data:`CANARY_LABEL` under the sanity domain's TLD.
+
+    Under a TLD rather than under the sanity domain, whose owner may publish a wildcard; and
+    under the sanity domain's TLD (``com``), not the customer's, which may have a wildcard
+    of its own (some ccTLDs have), or not exist at all.
+    """
+    return f"{CANARY_LABEL}.{sanity_domain.rpartition('.')[2]}"
+
+
 def _resolver_is_lying(
-    draft: _Draft, domain: str, options: Options, *, seen: DnsStatus = DnsStatus.NXDOMAIN
-) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], bool | None]:
+    draft: _Draft, domain: str, options: Options, *, seen: DnsStatus
+) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], tuple[bool | None, list[str]]]:
     """Whether an answer that would make ``domain`` undeliverable comes from a lying resolver.
 
-    Asked on every path where DNS alone would conclude "undeliverable", because a resolver
-    that lies (a DNS filter, a Pi-hole, a captive portal, a wildcard sinkhole answering
-    ``10 mx.<name>`` and 0.0.0.0 for everything) says nothing about the address: the
-    project's rule is *unknown, our network*, never *undeliverable*. ``seen`` is what the
-    resolver said of ``domain``: NXDOMAIN, NODATA (no MX and no routable address), or OK
-    (MX records whose hosts have no routable address).
+    Asked by :func:`_dns` wherever DNS alone would conclude "undeliverable", because a
+    resolver that lies (a sandbox answering NXDOMAIN for everything, a DNS filter, a Pi-hole,
+    a captive portal, a wildcard sinkhole answering ``10 mx.<name>`` and 0.0.0.0) says
+    nothing about the address: the project's rule is *unknown, our network*, never
+    *undeliverable*. ``seen`` is what the resolver said of ``domain``'s MX: NXDOMAIN, NODATA
+    (no MX, and no routable address of its own) or OK (a null MX, or MX hosts without a
+    routable address).
 
-    A domain we know exists and takes mail (a big provider, a sanity name) cannot be any of
-    these. Otherwise a sanity name, a mailbox provider that surely publishes MX records with
-    public addresses, is asked the same questions: NXDOMAIN or no MX for it gives the
-    resolver away, and so, after ``seen`` OK or NODATA, do MX hosts without a routable
-    address.
+    The signs, cheapest first (docs/design.md "A resolver that lies"):
 
-    Returns True (lying), False (the answer can be trusted) or None (cannot tell).
+    1. ``domain`` is known to take mail (a big provider, a common mail domain, a sanity
+       name): it cannot be dead, so the answer is a lie. No query.
+    2. A sanity name (``gmail.com``) must have MX records (NXDOMAIN or no MX for it gives
+       the resolver away) whose hosts have a public address (0.0.0.0 for them does).
+    3. After NODATA or OK, a name that cannot exist (:func:`_canary_name`) must not exist:
+       an MX record, or even NODATA, for it is an invented answer. This is the sign of a
+       filter that spares the sanity names but sinkholes the rest. It is asked in the same
+       round trip as the sanity name. After an NXDOMAIN it is not needed: a resolver that
+       invents names does not deny them.
+
+    A domain that really points its mail at 0.0.0.0, 127.0.0.1 or private space passes all
+    three signs and stays undeliverable: the answers for it look the same as a lie's, so
+    only what the resolver says of *other* names can tell them apart.
+
+    Returns (True, signs) for a lie, (False, []) when the answer can be trusted and
+    (None, []) when we cannot tell (a query of the check failed); ``signs`` are evidence.
     """
     if typo.is_known_domain(domain) or providers.is_known_domain(domain) or domain in options.sanity_domains:
-        return True
-    canaries = [d for d in options.sanity_domains if d != domain]
-    if not canaries:
-        return False
-    answers = yield (Query(canaries[0], "MX"),)
+        return True, [f"{domain} is known to take mail"]
+    sanity = next((d for d in options.sanity_domains if d != domain), None)
+    if sanity is None:
+        return False, []  # the shop turned the check off (sanity_domains=())
+    queries: tuple[Query, ...] = (Query(sanity, "MX"),)
+    if seen is not DnsStatus.NXDOMAIN:
+        queries += (Query(_canary_name(sanity), "MX"),)
+    answers = yield queries
     draft.dns.extend(answers)
-    canary = answers[0]
-    if canary.status is DnsStatus.NXDOMAIN:
-        return True
-    if canary.status is DnsStatus.NODATA:
-        return seen is not DnsStatus.NXDOMAIN
-    if canary.status is not DnsStatus.OK:
-        return None
+    known, *canary = answers
+    if known.status is DnsStatus.NXDOMAIN or (known.status is DnsStatus.NODATA and seen is not DnsStatus.NXDOMAIN):
+        return True, [f"{sanity} surely has MX records: {known.describe()}"]
+    if canary and canary[0].status in (DnsStatus.OK, DnsStatus.NODATA):
+        return True, [f"{canary[0].name} cannot exist: {canary[0].describe()}"]
+    if any(a.status in _FAILURE_CODES for a in answers):
+        return None, []
     if seen is DnsStatus.NXDOMAIN:
-        # A resolver that invents names answers NXDOMAIN for nothing: the NXDOMAIN stands.
-        return False
-    # The sinkhole case: MX records everywhere, pointing at addresses no server can have.
-    hosts = [host for _, host in _parse_mx(canary.records) if host != "."][:2]
+        # The resolver does not deny names wholesale (the sanity name exists): the NXDOMAIN stands.
+        return False, []
+    # The sinkhole: MX records everywhere, pointing at addresses no server can have.
+    hosts = [host for _, host in _parse_mx(known.records) if host != "."][:2]
     if not hosts:
-        return True
-    queries = tuple(Query(h, t) for h in hosts for t in ("A", "AAAA"))
-    host_answers = yield queries
+        return True, [f"{sanity} surely takes mail: {known.describe()}"]
+    host_queries = tuple(Query(h, t) for h in hosts for t in ("A", "AAAA"))
+    host_answers = yield host_queries
     draft.dns.extend(host_answers)
     addresses = [r for a in host_answers if a.status is DnsStatus.OK for r in a.records]
     if any(_routable(ip, options) for ip in addresses):
-        return False
+        return False, []
     if any(a.status in _FAILURE_CODES for a in host_answers):
-        return None
-    return True
+        return None, []
+    return True, [f"{sanity}'s mail servers surely have public addresses: "
+                  + "; ".join(a.describe() for a in host_answers)]
 
 
 _RESERVED_CODES = frozenset({"syntax.domain_reserved", "syntax.domain_special_use"})
