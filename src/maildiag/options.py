@@ -77,7 +77,8 @@ class Options:
         deadline: seconds the whole DNS part may take; past it, what is left is ``unknown``.
         resolver: a ``dns.resolver.Resolver``, ``dns.asyncresolver.Resolver`` or a
             :class:`maildiag.testing.FakeResolver`. ``None`` uses a shared caching resolver
-            built from the system configuration.
+            built from the system configuration (inside a test's
+            :func:`maildiag.testing.fake_dns` block, that block's fake).
         allow_private_addresses: count loopback and private MX addresses as usable (test
             networks and intranets). Off by default: on the internet they cannot receive mail.
         suggest_typos: look for domain typos.
