@@ -385,3 +385,12 @@ def test_the_examples_of_docs_testing_md_pass(pytester: pytest.Pytester) -> None
     (pytester.path / "shop" / "__init__.py").write_text("", encoding="utf-8")
     result = pytester.runpytest(*INNER, "-q", "-o", "pythonpath=.", "tests")
     result.assert_outcomes(passed=5)
+
+
+def test_the_reserved_test_addresses_can_be_the_default() -> None:
+    from maildiag.testing import addresses
+
+    with fake_dns(addresses.scenario_resolver()):
+        for scenario in addresses.SCENARIOS:
+            d = maildiag.diagnose(scenario.address)
+            assert d.verdict.value == scenario.verdict, scenario.name
