@@ -53,3 +53,27 @@ def test_the_shops_deny_list_still_decides() -> None:
     fake = FakeResolver(sane=False).fail("blocked.example", "servfail")
     d = diagnose("jane@blocked.example", resolver=fake, options=Options(deny=("blocked.example",)))
     assert d.verdict is Verdict.UNDELIVERABLE, d.codes
+
+
+@pytest.mark.parametrize("how", FAILURES)
+@pytest.mark.parametrize(("address", "verdict", "code"), OFFLINE_KNOWLEDGE)
+def test_the_customer_is_not_told_to_continue_past_what_is_known(
+    address: str, verdict: Verdict, code: str, how: str
+) -> None:
+    # "Please use a permanent address" then "We could not check this address right now. You
+    # can continue." contradict each other. What could not be checked stays in findings for
+    # the support desk; the customer hears what is known.
+    fake = FakeResolver(sane=False)
+    for name in ("mailinator.com", "shop-customer.example", "gmail.com", "gmial.com", "example.com"):
+        fake.fail(name, how)
+    d = diagnose(address, resolver=fake)
+    offline = diagnose(address, offline=True)
+    assert d.messages() == offline.messages(), d.codes
+    assert d.messages_html() == offline.messages_html()
+    assert d.messages("he") == offline.messages("he")
+    assert d.message() == offline.message()
+
+
+def test_when_nothing_is_known_the_customer_is_told_to_continue() -> None:
+    d = diagnose("jane.doe@shop-customer.example", resolver=FakeResolver(sane=False).fail("shop-customer.example"))
+    assert d.messages() == ["We could not check this address right now. You can continue."]

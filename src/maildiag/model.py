@@ -549,9 +549,23 @@ class Diagnosis:
 
         ``info`` findings (a provider's tips, "free webmail") are left out; their messages
         are still available through :meth:`Finding.message`, and the tailored steps through
-        :func:`maildiag.checklist.checklist`.
+        :func:`maildiag.checklist.checklist`. So are findings that only say what could not be
+        checked (``dns.timeout``: their verdict is ``unknown``) when something known decides
+        the verdict: "You can continue" must not follow "Please use a permanent address"
+        (issue 10.6). They stay in :attr:`findings` for the support desk.
         """
-        return [f.message(locale) for f in self.findings if f.severity is not Severity.INFO]
+        return [f.message(locale) for f in self._shown()]
+
+    def _shown(self) -> list[Finding]:
+        from maildiag.catalog import codes
+
+        known = self.verdict is not Verdict.UNKNOWN
+        table = codes()
+        return [
+            f for f in self.findings
+            if f.severity is not Severity.INFO
+            and not (known and f.code in table and table[f.code].verdict is Verdict.UNKNOWN)
+        ]
 
     def message_html(self, locale: str = "en") -> str:
         """:meth:`message` with every value in it escaped for HTML (see :meth:`Finding.message_html`)."""
@@ -560,7 +574,7 @@ class Diagnosis:
 
     def messages_html(self, locale: str = "en") -> list[str]:
         """:meth:`messages` with every value in them escaped for HTML."""
-        return [f.message_html(locale) for f in self.findings if f.severity is not Severity.INFO]
+        return [f.message_html(locale) for f in self._shown()]
 
     def raise_for_problems(self) -> Diagnosis:
         """Raise :class:`maildiag.UndeliverableError` unless the verdict is ``ok`` or ``risky``.
