@@ -87,8 +87,10 @@ class Options:
         deny: domains or addresses the shop refuses (finding ``policy.denied``).
         extra_providers: provider entries (same fields as the package data files) to add to
             or override the shipped ones.
-        sanity_domains: names that surely exist; used to notice a resolver that lies
-            with NXDOMAIN for everything (a sandbox, a captive portal).
+        sanity_domains: mail domains that surely exist and take mail; used to notice a
+            resolver that lies (NXDOMAIN for everything, a sinkhole) before DNS alone makes
+            an address undeliverable. The first is asked; a name that cannot exist is asked
+            under its TLD. ``()`` turns the check off (docs/design.md "A resolver that lies").
         allow_smtputf8: accept internationalized local parts (RFC 6531).
         locale: default locale for messages produced along with the diagnosis (CLI).
         smtp_probe: after DNS, ask the best MX whether it accepts the mailbox (RCPT TO,
