@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from importlib import resources
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def ids(steps: tuple[Step, ...]) -> list[str]:
     return [s.id for s in steps]
 
 
-def offline(address: str, **options: object) -> Diagnosis:
+def offline(address: str, **options: Any) -> Diagnosis:
     return maildiag.diagnose(address, offline=True, **options)
 
 
@@ -202,21 +203,24 @@ def _all_diagnoses() -> list[Diagnosis]:
         offline("jane@rival.example", deny=("rival.example",)),
         offline("not an address"),
         _diagnosis(PROOFPOINT, M365, codes=("provider.gateway_quarantine", "provider.workspace_quarantine")),
-        *(_bounced(reason) for reason in reason_names()),
     ]
 
 
-def _bounced(reason: str) -> Diagnosis:
-    return BounceRecipient(recipient="jane@shop-customer.example", original_recipient=None, action="failed",
+def _bounced(reason: str, action: str = "failed") -> BounceRecipient:
+    return BounceRecipient(recipient="jane@shop-customer.example", original_recipient=None, action=action,
                            status=None, reply_code=None, diagnostic="", remote_mta=None, reason=reason,
-                           hard=False, permanent=True).diagnosis
+                           hard=False, permanent=True)
+
+
+def _all_subjects() -> list[Diagnosis | BounceRecipient]:
+    return [*_all_diagnoses(), *(_bounced(r, a) for r in reason_names() for a in ("failed", "delayed"))]
 
 
 @pytest.mark.parametrize("locale", ["en", "he"])
 def test_every_step_id_is_reachable_and_placeholders_are_filled(locale: str) -> None:
     seen: set[str] = set()
-    for d in _all_diagnoses():
-        for step in checklist(d, locale):
+    for d in _all_subjects():
+        for step in checklist(d, locale).steps:
             template = messages.templates(locale)[f"step.{step.id}"]
             assert messages.placeholders(template) <= set(step.params), step.id
             assert "{" not in step.text
@@ -224,6 +228,14 @@ def test_every_step_id_is_reachable_and_placeholders_are_filled(locale: str) -> 
         for step in checklist(d, locale, sender_name="Acme"):
             seen.add(step.id)
     assert seen == set(STEP_IDS)
+
+
+def test_step_ids_are_listed_in_the_order_steps_appear() -> None:
+    order = {step_id: i for i, step_id in enumerate(STEP_IDS)}
+    for d in _all_subjects():
+        steps = checklist(d, "en", sender_name="Acme")
+        for part in (steps.customer, steps.support):
+            assert [order[s.id] for s in part] == sorted(order[s.id] for s in part), [s.id for s in part]
 
 
 def test_hebrew_steps_are_hebrew() -> None:
