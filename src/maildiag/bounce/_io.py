@@ -1,4 +1,4 @@
-"""Batch input for support: ``.eml`` files, mbox files, Maildirs and directories of them."""
+"""Batch input for support: ``.eml`` files, mbox files, Maildirs, folders and standard input."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import BinaryIO
 
 from maildiag.bounce._parse import DEFAULT_MAX_BYTES
 
-__all__ = ["TooLarge", "iter_messages", "read_stream"]
+__all__ = ["NotRegularFile", "TooLarge", "iter_messages", "read_stream"]
+
+Item = tuple[str, "bytes | OSError | TooLarge"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -24,140 +25,199 @@ class TooLarge:
     size: int | str
 
 
+class NotRegularFile(OSError):
+    """A FIFO, socket or device met in a folder: skipped, never opened for reading.
+
+    An :class:`OSError` (``EINVAL``) so that a caller treating every error alike still sees
+    it; ``maildiag bounce`` shows it as a row and does not count it as a failed read.
+    """
+
+
+#: Opening never waits: O_NONBLOCK makes a FIFO put in a file's place answer at once
+#: (POSIX open(2): "O_RDONLY ... shall return without delay"); reading a regular file is
+#: unaffected. O_NOCTTY: a terminal device never becomes our controlling terminal.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
+
 def iter_messages(
-    paths: Iterable[str | os.PathLike[str]], *, max_bytes: int = DEFAULT_MAX_BYTES
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    stdin: BinaryIO | None = None,
 ) -> Iterator[tuple[str, bytes | OSError | TooLarge]]:
-    """Yield ``(source, raw_message)`` for every message under ``paths``.
+    """Yield ``(source, raw_message)`` for every message under ``paths``, in order.
 
     A path may be a single message file (``.eml`` or any name), an mbox file (it starts
-    with a ``From `` line), a Maildir (a folder with ``cur/`` and ``new/``), or a folder,
-    walked recursively in name order. ``source`` names the file, or ``file:N`` for the
-    N-th message (from 1) of an mbox.
+    with a ``From `` line), a Maildir (a folder with ``cur/`` and ``new/``: ``new`` then
+    ``cur``), or a folder, walked in name order at any depth. ``source`` names the file, or
+    ``file:N`` for the N-th message (from 1) of an mbox. With ``stdin`` given, the path
+    ``-`` reads it (:func:`read_stream`).
 
-    Nothing is skipped silently: a file that cannot be read is yielded with the
-    ``OSError`` in place of its bytes, and so is anything that is not a regular file (a
-    FIFO, a socket, a device: opening one could block forever), with the reason. Each file
-    and folder is read once, however many symbolic links lead to it, so a symlink loop
-    ends. Files larger than ``max_bytes`` are yielded cut to ``max_bytes + 1`` bytes, which
-    :func:`parse_bounce` reports as ``too_large``. Hidden files (``.name``) are skipped,
-    as mail tools do.
+    Nothing is skipped silently: a path that cannot be read (missing, refused) is yielded
+    with its ``OSError`` in place of bytes, and anything that is not a regular file (a
+    FIFO, a socket, a device: opening one could block forever) with a
+    :class:`NotRegularFile` saying what it is. Each file and folder is read once, however
+    many paths or symbolic links lead to it (identified by device and inode), so a
+    symlink loop ends. A message over ``max_bytes`` is not read: :class:`TooLarge` carries
+    its size. Hidden entries of a folder (``.name``, Maildir's ``tmp``) are skipped, as
+    mail tools do. Memory stays bounded by ``max_bytes`` per message (plus, for an mbox,
+    the stdlib's table of message offsets).
     """
     seen: set[tuple[int, int]] = set()
     for path in paths:
-        yield from _one(Path(path), max_bytes, seen)
+        if stdin is not None and os.fspath(path) == "-":
+            yield from read_stream(stdin, max_bytes)
+        else:
+            yield from _walk(os.fspath(path), max_bytes, seen)
 
 
-def _kind(mode: int) -> str | None:
-    """What a non-regular, non-folder file is, for the row that says it was skipped."""
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device")):
-        if test(mode):
-            return name
-    return None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else "not a regular file"
-
-
-def _one(path: Path, max_bytes: int, seen: set[tuple[int, int]]) -> Iterator[tuple[str, bytes | OSError | TooLarge]]:
-    try:
-        info = path.stat()  # follows a symbolic link to what it names
-    except OSError as exc:
-        yield str(path), exc
-        return
-    key = (info.st_dev, info.st_ino)
-    if key in seen:
-        return  # already read by another path or link: read each file and folder once
-    seen.add(key)
-    skipped = _kind(info.st_mode)
-    if skipped is not None:
-        yield str(path), OSError(errno.EINVAL, f"skipped: {skipped}, not a regular file")
-        return
-    if stat.S_ISDIR(info.st_mode):
+def _walk(top: str, max_bytes: int, seen: set[tuple[int, int]]) -> Iterator[Item]:
+    # An explicit stack, not recursion: a folder tree deeper than Python's recursion limit
+    # is walked like any other, and each item costs the same whatever its depth.
+    stack = [top]
+    while stack:
+        path = stack.pop()
         try:
-            entries = sorted(path.iterdir())
-        except OSError as exc:
-            yield str(path), exc
-            return
-        if (path / "cur").is_dir() and (path / "new").is_dir():
-            entries = [e for sub in ("new", "cur") for e in sorted((path / sub).iterdir())]
-        for entry in entries:
-            if not entry.name.startswith("."):
-                yield from _one(entry, max_bytes, seen)
-        return
-    if _is_mbox(path):
-        yield from _mbox(path, max_bytes)
-        return
-    yield _read(path, max_bytes)
+            info = os.stat(path)  # follows a symbolic link to what it names
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in a name given by API
+            yield path, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))
+            continue
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            continue  # already read by another path or link: each file and folder once
+        seen.add(key)
+        if stat.S_ISDIR(info.st_mode):
+            try:
+                children = _children(path)
+            except OSError as exc:
+                yield path, exc
+                continue
+            stack.extend(reversed(children))  # popped in name order
+        elif stat.S_ISREG(info.st_mode):
+            yield from _file(path, max_bytes)
+        else:
+            yield path, _not_regular(info.st_mode)
 
 
-def _read(path: Path, max_bytes: int) -> tuple[str, bytes | OSError | TooLarge]:
+def _children(folder: str) -> list[str]:
+    """The entries of ``folder`` to read, in order; a Maildir's are its ``new`` and ``cur``."""
+    if os.path.isdir(os.path.join(folder, "cur")) and os.path.isdir(os.path.join(folder, "new")):
+        # Maildir: the two folders are walked as folders (their own errors are their own
+        # rows); tmp holds deliveries in progress (the Maildir spec), never read.
+        return [os.path.join(folder, "new"), os.path.join(folder, "cur")]
+    with os.scandir(folder) as entries:
+        names = sorted(e.name for e in entries if not e.name.startswith("."))
+    return [os.path.join(folder, name) for name in names]
+
+
+def _not_regular(mode: int) -> NotRegularFile:
+    kind = "not a regular file"
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            kind = name
+    return NotRegularFile(errno.EINVAL, f"skipped: {kind}, not a regular file")
+
+
+def _file(path: str, max_bytes: int) -> Iterator[Item]:
+    """One regular file: a message or an mbox, read through the one descriptor checked."""
     try:
-        # O_NONBLOCK: if the file was swapped for a FIFO since it was looked at, opening it
-        # must not wait for a writer; fstat then tells what was really opened.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
-        return str(path), exc
+        yield path, exc
+        return
     with os.fdopen(fd, "rb") as fh:
         try:
+            # The path was a regular file when looked at; it may have been swapped since
+            # (for a FIFO, say). fstat tells what was really opened, and from here on only
+            # this descriptor is used, never the name.
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
-                return str(path), OSError(errno.EINVAL, "skipped: not a regular file")
-            if info.st_size > max_bytes:
-                return str(path), TooLarge(info.st_size)  # the real size, without reading it
-            data = fh.read(max_bytes + 1)
-            return str(path), TooLarge(f"over {max_bytes}") if len(data) > max_bytes else data
+                yield path, _not_regular(info.st_mode)
+                return
+            head = fh.read(5)
         except OSError as exc:
-            return str(path), exc
-
-
-def _is_mbox(path: Path) -> bool:
-    """Does the regular file at ``path`` start with an mbox ``From `` line?"""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return False
-    with os.fdopen(fd, "rb") as fh:
+            yield path, exc
+            return
+        if head == b"From ":
+            yield from _mbox(fh, path, path, max_bytes)
+            return
+        if info.st_size > max_bytes:
+            yield path, TooLarge(info.st_size)  # the real size, without reading the file
+            return
         try:
-            return stat.S_ISREG(os.fstat(fd).st_mode) and fh.read(5) == b"From "
-        except OSError:
-            return False
+            data = head + fh.read(max_bytes + 1 - len(head))
+        except OSError as exc:
+            yield path, exc
+            return
+        # A file that grew after fstat: its size is not known, only that it is too large.
+        yield path, TooLarge(f"over {max_bytes}") if len(data) > max_bytes else data
 
 
-def _mbox(path: Path, max_bytes: int) -> Iterator[tuple[str, bytes | OSError | TooLarge]]:
+def _mbox(fh: BinaryIO, path: str, source: str, max_bytes: int) -> Iterator[Item]:
+    """The messages of the mbox open as ``fh``, split by the stdlib's :class:`mailbox.mbox`.
+
+    mailbox.mbox takes a name, not a file: it is given ``/dev/fd/N``, which opens the very
+    file behind ``fh`` (already checked to be a regular file), not whatever ``path`` names
+    by now. The stdlib splits at every line that starts with ``From `` and nowhere else, so
+    a body line written by an mbox writer as ``>From `` (mboxo and mboxrd quoting, RFC 4155)
+    stays in its message.
+    """
+    fd_path = f"/dev/fd/{fh.fileno()}"
     try:
-        box = mailbox.mbox(path, create=False)
-        keys = list(box.keys())
+        box = mailbox.mbox(fd_path if os.path.exists(fd_path) else path, create=False)
     except (OSError, mailbox.Error) as exc:
-        yield str(path), exc if isinstance(exc, OSError) else OSError(str(exc))
+        yield source, exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))
         return
     try:
+        try:
+            keys = box.keys()  # one pass over the file: a list of (start, stop) offsets
+        except OSError as exc:
+            yield source, exc
+            return
         for index, key in enumerate(keys, start=1):
+            name = f"{source}:{index}"
             try:
-                data = box.get_bytes(key)
-            except (OSError, mailbox.Error, KeyError) as exc:
-                yield f"{path}:{index}", OSError(str(exc))
-                continue
-            yield f"{path}:{index}", TooLarge(len(data)) if len(data) > max_bytes else data
+                # get_file, not get_bytes: a message is read no further than max_bytes + 1,
+                # and one over that is never held in memory; its size is where it ends.
+                # Not closed: the stdlib's part file shares (and would close) the box's file.
+                part = box.get_file(key)
+                part.seek(0, os.SEEK_END)
+                size = part.tell()
+                found: bytes | OSError | TooLarge = TooLarge(size)
+                if size <= max_bytes:
+                    part.seek(0)
+                    found = part.read(max_bytes + 1)
+            except (OSError, mailbox.Error, KeyError, ValueError) as exc:
+                found = exc if isinstance(exc, OSError) else OSError(errno.EINVAL, str(exc))
+            yield name, found
     finally:
         box.close()
 
 
 def read_stream(
-    stream: BinaryIO, max_bytes: int, name: str = "stdin"
+    stream: BinaryIO, max_bytes: int = DEFAULT_MAX_BYTES, name: str = "stdin"
 ) -> Iterator[tuple[str, bytes | OSError | TooLarge]]:
     """Messages from a byte stream (``maildiag bounce -``): one message, or an mbox.
 
     An mbox (it starts with ``From ``) is spooled to a temporary file and read by the
     stdlib's :class:`mailbox.mbox`, as a file would be; one message is read up to
-    ``max_bytes + 1`` bytes, and reported as ``over max_bytes`` beyond that.
+    ``max_bytes + 1`` bytes, and reported as ``over max_bytes`` beyond that (a stream has
+    no size to tell).
     """
-    head = stream.read(5)
-    if head != b"From ":
-        data = head + stream.read(max_bytes + 1 - len(head))
-        yield name, TooLarge(f"over {max_bytes}") if len(data) > max_bytes else data
-        return
-    with tempfile.NamedTemporaryFile(prefix="maildiag-stdin-", suffix=".mbox") as spool:
-        spool.write(head)
-        while chunk := stream.read(1 << 20):
-            spool.write(chunk)
-        spool.flush()
-        for source, message in _mbox(Path(spool.name), max_bytes):
-            yield name + source[len(spool.name):], message
+    try:
+        head = stream.read(5)
+        if head != b"From ":
+            data = head + stream.read(max_bytes + 1 - len(head))
+            yield name, TooLarge(f"over {max_bytes}") if len(data) > max_bytes else data
+            return
+        with tempfile.TemporaryFile(prefix="maildiag-stdin-", suffix=".mbox") as spool:
+            spool.write(head)
+            while chunk := stream.read(1 << 20):
+                spool.write(chunk)
+            spool.flush()
+            # No name on Linux (O_TMPFILE): read through /dev/fd, as every file is.
+            spool_name = spool.name if isinstance(spool.name, str) else name
+            yield from _mbox(spool, spool_name, name, max_bytes)
+    except OSError as exc:
+        yield name, exc

@@ -1,20 +1,23 @@
 """The ``maildiag bounce`` subcommand: one row per failed recipient, for support staff.
 
 Exit codes: 0 when no failure was found, 1 when at least one failed recipient was found,
-else 2 when a path could not be read (every path still gets its rows).
+else 2 when a path could not be read (every path still gets its rows). A FIFO, socket or
+device met in a folder is a row saying it was skipped, not a failed read.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import io
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from maildiag._safe_text import csv_cell, terminal
-from maildiag.bounce._io import TooLarge, iter_messages, read_stream
+from maildiag.bounce._io import NotRegularFile, TooLarge, iter_messages
 from maildiag.bounce._model import BounceKind, BounceReport
 from maildiag.bounce._parse import DEFAULT_MAX_BYTES, _too_large, parse_bounce
 from maildiag.messages import render
@@ -35,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Read bounce messages and print one row per failed recipient, with the "
         "reason and the message to send the customer. Non-bounces, auto-replies, complaints "
         "and unreadable messages get one row each, saying so.",
+        epilog="Every path gets its rows: a missing or unreadable one is a row saying why, and the "
+        "others are still read. Human output shows control characters escaped; CSV cells that "
+        "would start a spreadsheet formula (= + - @, tab, CR) get a leading '; --json keeps the "
+        "data exact. Exit status: 0 no failed recipient, 1 a failed recipient found (even if "
+        "some path could not be read: its row says so), else 2 when a path could not be read "
+        "(missing, refused; a FIFO or device skipped in a folder is not counted).",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help=".eml file, mbox, Maildir or folder; - reads one message or an mbox from stdin. "
@@ -48,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | BinaryIO | None = None) -> int:
     """Run the subcommand with parsed ``args``; returns the exit code.
 
     ``out`` defaults to standard output. ``-`` among the paths reads one message or an mbox
@@ -64,36 +73,83 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Non
     writer = csv.writer(out) if args.csv else None
     if writer is not None:
         writer.writerow(_COLUMNS)
-    for source, data in _messages(args.paths, args.max_bytes, stdin):
+    stream = _binary(stdin or sys.stdin) if "-" in args.paths else None
+    messages = iter_messages(args.paths, max_bytes=args.max_bytes, stdin=stream)
+    for source, data in messages:
         report = _report(source, data, args.max_bytes)
         failures += len(report.failures)
-        unreadable += isinstance(data, OSError)
+        unreadable += isinstance(data, OSError) and not isinstance(data, NotRegularFile)
         if args.json:
-            # JSON keeps the data exact: the reader escapes for wherever it shows it.
-            out.write(json.dumps(_json(report, args.locale), ensure_ascii=False) + "\n")
+            out.write(_json_line(_json(report, args.locale)))
             continue
         for row in _rows(report, args.locale):
             if writer is not None:
-                # OWASP's CSV-injection rule: a cell starting = + - @ TAB CR is not a formula.
-                writer.writerow([csv_cell(row[c]) for c in _COLUMNS])
+                writer.writerow(_csv_cells(row))
             else:
-                # Every value escaped for the terminal; the message's values too, not its
-                # template (a Hebrew template carries a deliberate U+200E mark).
-                shown = {k: terminal(str(v)) for k, v in row.items()}
-                shown["message"] = row["_message_terminal"]
-                out.write(_text_line(shown) + "\n")
+                out.write(_human_line(row) + "\n")
     return 1 if failures else 2 if unreadable else 0
 
 
-def _messages(
-    paths: list[str], max_bytes: int, stdin: TextIO | None
-) -> Iterator[tuple[str, bytes | OSError | TooLarge]]:
-    for path in paths:
-        if path == "-":
-            stream = stdin if stdin is not None else sys.stdin
-            yield from read_stream(getattr(stream, "buffer", stream), max_bytes, "stdin")  # type: ignore[arg-type]
-        else:
-            yield from iter_messages([path], max_bytes=max_bytes)
+def _binary(stream: TextIO | BinaryIO) -> BinaryIO:
+    """The bytes behind ``stream``: standard input's buffer, or a text stream encoded back."""
+    if isinstance(stream, io.TextIOBase):
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            return buffer  # type: ignore[no-any-return]
+        # A text stream with no bytes behind it (a caller's StringIO): its text as UTF-8,
+        # undecodable bytes (surrogate escapes) as they were.
+        return io.BytesIO(stream.read().encode("utf-8", "surrogateescape"))
+    return stream  # type: ignore[return-value]
+
+
+def _json_line(data: dict[str, Any]) -> str:
+    """One JSON Lines row: the data exact, and valid UTF-8 whatever a file name holds.
+
+    A file name's undecodable bytes arrive as lone surrogates (PEP 383), which UTF-8 cannot
+    carry: the row is then written with ``\\udcXX`` escapes, which JSON readers decode back to
+    the same string (and ``os.fsencode`` to the same bytes).
+    """
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data)
+    return text + "\n"
+
+
+def _csv_cells(row: dict[str, Any]) -> list[Any]:
+    """The cells of one CSV row, in :data:`_COLUMNS` order, safe for a spreadsheet.
+
+    OWASP's CSV-injection rule (:func:`maildiag._safe_text.csv_cell`): a cell starting
+    ``= + - @``, tab or CR is not a formula. Lone surrogates (a file name's undecodable
+    bytes, PEP 383) are written as ``\\udcXX`` text: one such byte in a UTF-8 file would
+    make a spreadsheet misread the encoding of every other cell (Hebrew messages included).
+    """
+    return [csv_cell(_utf8(row[c])) for c in _COLUMNS]
+
+
+def _utf8(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+#: One value, one field of a tab-separated line: tabs are escaped too.
+_shown = functools.partial(terminal, keep_tab=False)
+
+
+def _human_line(row: dict[str, Any]) -> str:
+    """One line of human output: every value escaped for the terminal.
+
+    The message is rendered from escaped values, not escaped after rendering: a Hebrew
+    template carries a deliberate U+200E mark.
+    """
+    shown = {k: _shown(str(v)) for k, v in row.items()}
+    shown["message"] = row["_message_terminal"]
+    return _text_line(shown)
 
 
 def _report(source: str, data: bytes | OSError | TooLarge, max_bytes: int) -> BounceReport:
@@ -103,7 +159,8 @@ def _report(source: str, data: bytes | OSError | TooLarge, max_bytes: int) -> Bo
         from maildiag import catalog
 
         reason = data.strerror or str(data)
-        finding = catalog.make("bounce.malformed", {"detail": f"unreadable: {reason}"})
+        detail = reason if isinstance(data, NotRegularFile) else f"unreadable: {reason}"
+        finding = catalog.make("bounce.malformed", {"detail": detail})
         return BounceReport(kind=BounceKind.MALFORMED, findings=(finding,), source=source)
     return parse_bounce(data, max_bytes=max_bytes, source=source)
 
@@ -119,7 +176,7 @@ def _rows(report: BounceReport, locale: str) -> Iterator[dict[str, Any]]:
         if report.findings:
             f = report.findings[0]
             row.update(reason=f.code.removeprefix("bounce."), message=f.message(locale),
-                       _message_terminal=render(f.code, f.params, locale, escape=terminal))
+                       _message_terminal=render(f.code, f.params, locale, escape=_shown))
         yield row
         return
     for r in report.recipients:
@@ -137,7 +194,7 @@ def _rows(report: BounceReport, locale: str) -> Iterator[dict[str, Any]]:
             "actor": r.finding.actor.value,
             "suggestion": d.suggestion or "",
             "message": r.message(locale),
-            "_message_terminal": render(r.finding.code, r.finding.params, locale, escape=terminal),
+            "_message_terminal": render(r.finding.code, r.finding.params, locale, escape=_shown),
             "diagnostic": r.diagnostic[:300],
             "remote_mta": r.remote_mta or "",
             "smtp_command": r.smtp_command or "",
