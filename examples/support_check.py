@@ -9,9 +9,15 @@ original columns under ``"row"``. Memory stays flat however long the file is.
     python examples/support_check.py --column "E-mail" --offline - < export.csv
     python examples/support_check.py --scenarios --locale he customers.csv
 
-Filter the result with jq, e.g. who to contact about a typo::
+Filter the result with jq, e.g. who to contact about a typo, as CSV for a spreadsheet::
 
-    jq -r 'select(.verdict == "fix") | [.row.name, .address, .suggestion] | @csv' checked.jsonl
+    jq -r 'select(.verdict == "fix") | [.row.name, .address, .suggestion]
+      | map(if type == "string" and test("^[=+@\\t\\r-]") then "\\u0027" + . else . end)
+      | @csv' checked.jsonl
+
+The ``map`` is the CSV-injection rule maildiag applies to every CSV it writes
+(``maildiag._safe_text.csv_cell``, OWASP): a cell starting ``= + - @``, tab or CR gets a
+leading ``'``, so a customer's ``=HYPERLINK(...)`` name is shown, never evaluated.
 """
 
 from __future__ import annotations

@@ -357,3 +357,32 @@ def test_any_file_content_gives_rows_and_never_a_traceback(tmp_path: Path, conte
     assert main(["bounce", "--csv", str(path)], out=out) in (0, 1)
     rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
     assert rows and all(r["source"].split(".eml")[0] == str(path).split(".eml")[0] for r in rows)
+
+
+def _cost(paths: list[Path]) -> float:
+    import time
+
+    from maildiag.bounce._io import iter_messages
+
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        count = sum(1 for _ in iter_messages(paths))
+        best = min(best, time.process_time() - start)
+    assert count
+    return best
+
+
+def test_reading_costs_grow_linearly_with_the_input(tmp_path: Path) -> None:
+    """4x the messages (one mbox, or one file each) cost about 4x, not 16x: ratio below 10."""
+    envelope = b"From a@example.org Mon Jan  1 00:00:00 2024\n"
+    costs = {}
+    for n in (1_000, 4_000):
+        box = tmp_path / f"{n}.mbox"
+        box.write_bytes((envelope + PLAIN + b"\n") * n)
+        folder = tmp_path / f"dir{n}"
+        folder.mkdir()
+        for i in range(n // 4):
+            (folder / f"{i}.eml").write_bytes(PLAIN)
+        costs[n] = _cost([box, folder])
+    assert costs[4_000] / max(costs[1_000], 1e-3) < 10, costs
