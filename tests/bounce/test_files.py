@@ -386,3 +386,30 @@ def test_reading_costs_grow_linearly_with_the_input(tmp_path: Path) -> None:
             (folder / f"{i}.eml").write_bytes(PLAIN)
         costs[n] = _cost([box, folder])
     assert costs[4_000] / max(costs[1_000], 1e-3) < 10, costs
+
+
+def test_max_bytes_out_of_range_is_a_usage_error_and_a_huge_one_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "a.eml").write_bytes(DSN)
+    for value in ("-1", "0", "ten"):
+        result = bounce(f"--max-bytes={value}", str(tmp_path / "a.eml"))
+        assert result.returncode == 2 and b"--max-bytes" in result.stderr and b"Traceback" not in result.stderr
+    for args, stdin in (([str(tmp_path / "a.eml")], b""), (["-"], DSN)):
+        # read(limit) would allocate the limit first: a MemoryError on a 2 KB message
+        result = bounce("--max-bytes", str(10**14), *args, stdin=stdin)
+        assert result.returncode == 1 and b"jane@gmial.com" in result.stdout, result.stderr[-300:]
+
+
+def test_a_fifo_named_on_the_command_line_is_read_like_stdin(tmp_path: Path) -> None:
+    """`maildiag bounce <(zcat bounce.eml.gz)`: the user asked for this pipe; one in a folder is skipped."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, "-m", "maildiag", "bounce", "--csv", str(fifo)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    with open(fifo, "wb") as writer:  # opens once the command opened the pipe for reading
+        writer.write(DSN)
+    out, err = proc.communicate(timeout=30)
+    rows = list(csv.DictReader(io.StringIO(out.decode())))
+    assert [r["recipient"] for r in rows] == ["jane@gmial.com", "bob@example.net"], err
+    assert {r["source"] for r in rows} == {str(fifo)} and proc.returncode == 1
+    null = list(csv.DictReader(io.StringIO(bounce("--csv", "/dev/null").stdout.decode())))
+    assert [(r["source"], r["kind"]) for r in null] == [("/dev/null", "malformed")]  # empty, read

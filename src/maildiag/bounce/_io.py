@@ -56,12 +56,13 @@ def iter_messages(
     Nothing is skipped silently: a path that cannot be read (missing, refused) is yielded
     with its ``OSError`` in place of bytes, and anything that is not a regular file (a
     FIFO, a socket, a device: opening one could block forever) with a
-    :class:`NotRegularFile` saying what it is. Each file and folder is read once, however
-    many paths or symbolic links lead to it (identified by device and inode), so a
-    symlink loop ends. A message over ``max_bytes`` is not read: :class:`TooLarge` carries
-    its size. Hidden entries of a folder (``.name``, Maildir's ``tmp``) are skipped, as
-    mail tools do. Memory stays bounded by ``max_bytes`` per message (plus, for an mbox,
-    the stdlib's table of message offsets).
+    :class:`NotRegularFile` saying what it is; a FIFO or character device named in ``paths``
+    itself (``<(zcat x.gz)``, ``/dev/stdin``) is read as a stream, as ``-`` is. Each file
+    and folder is read once, however many paths or symbolic links lead to it (identified
+    by device and inode), so a symlink loop ends. A message over ``max_bytes`` is not
+    read: :class:`TooLarge` carries its size. Hidden entries of a folder (``.name``,
+    Maildir's ``tmp``) are skipped, as mail tools do. Memory stays bounded by ``max_bytes``
+    per message (plus, for an mbox, the stdlib's table of message offsets).
     """
     seen: set[tuple[int, int]] = set()
     for path in paths:
@@ -95,8 +96,23 @@ def _walk(top: str, max_bytes: int, seen: set[tuple[int, int]]) -> Iterator[Item
             stack.extend(reversed(children))  # popped in name order
         elif stat.S_ISREG(info.st_mode):
             yield from _file(path, max_bytes)
+        elif path is top and (stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)):
+            # Named by the caller, not met in a folder: read as a stream, as `cat` would
+            # (`maildiag bounce <(zcat bounce.eml.gz)`, /dev/stdin). A folder's FIFO is
+            # never opened; this one is, because it was asked for.
+            yield from _named_stream(path, max_bytes)
         else:
             yield path, _not_regular(info.st_mode)
+
+
+def _named_stream(path: str, max_bytes: int) -> Iterator[Item]:
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - the with below closes it
+    except OSError as exc:
+        yield path, exc
+        return
+    with fh:
+        yield from read_stream(fh, max_bytes, path)
 
 
 def _children(folder: str) -> list[str]:
@@ -146,7 +162,7 @@ def _file(path: str, max_bytes: int) -> Iterator[Item]:
             yield path, TooLarge(info.st_size)  # the real size, without reading the file
             return
         try:
-            data = head + fh.read(max_bytes + 1 - len(head))
+            data = head + _read_at_most(fh, max_bytes + 1 - len(head))
         except OSError as exc:
             yield path, exc
             return
@@ -195,6 +211,16 @@ def _mbox(fh: BinaryIO, path: str, source: str, max_bytes: int) -> Iterator[Item
         box.close()
 
 
+def _read_at_most(fh: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes, read in chunks: ``read(limit)`` would first allocate ``limit``
+    bytes, a MemoryError for ``--max-bytes 100000000000000`` on a one-kilobyte message."""
+    chunks: list[bytes] = []
+    while limit > 0 and (chunk := fh.read(min(limit, 1 << 20))):
+        chunks.append(chunk)
+        limit -= len(chunk)
+    return b"".join(chunks)
+
+
 def read_stream(
     stream: BinaryIO, max_bytes: int = DEFAULT_MAX_BYTES, name: str = "stdin"
 ) -> Iterator[tuple[str, bytes | OSError | TooLarge]]:
@@ -208,7 +234,7 @@ def read_stream(
     try:
         head = stream.read(5)
         if head != b"From ":
-            data = head + stream.read(max_bytes + 1 - len(head))
+            data = head + _read_at_most(stream, max_bytes + 1 - len(head))
             yield name, TooLarge(f"over {max_bytes}") if len(data) > max_bytes else data
             return
         with tempfile.TemporaryFile(prefix="maildiag-stdin-", suffix=".mbox") as spool:

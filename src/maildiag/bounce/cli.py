@@ -47,14 +47,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help=".eml file, mbox, Maildir or folder; - reads one message or an mbox from stdin. "
-                        "Only regular files are read, each once; anything else gets a row saying why")
+                        "Only regular files of a folder are read, each once; anything else there gets a "
+                        "row saying why. A pipe named here (<(zcat x.gz), /dev/stdin) is read like -")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object per message (JSON Lines)")
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
     parser.add_argument("--locale", default="en", help="language of the customer message (en, he)")
-    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
-                        help="skip messages larger than this, reporting them as too large")
+    parser.add_argument("--max-bytes", type=_positive_int, default=DEFAULT_MAX_BYTES, metavar="N",
+                        help="skip messages larger than N bytes (default 10 MiB), reporting each "
+                        "with its size as too large")
     parser.set_defaults(handler=run)
+
+
+def _positive_int(text: str) -> int:
+    """``--max-bytes``: a whole number of bytes, at least 1 (argparse reports anything else)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of bytes: {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | BinaryIO | None = None) -> int:
