@@ -413,3 +413,10 @@ def test_a_fifo_named_on_the_command_line_is_read_like_stdin(tmp_path: Path) -> 
     assert {r["source"] for r in rows} == {str(fifo)} and proc.returncode == 1
     null = list(csv.DictReader(io.StringIO(bounce("--csv", "/dev/null").stdout.decode())))
     assert [(r["source"], r["kind"]) for r in null] == [("/dev/null", "malformed")]  # empty, read
+
+
+def test_dash_with_standard_input_closed_is_a_row_saying_so() -> None:
+    done = subprocess.run([sys.executable, "-m", "maildiag", "bounce", "-"], capture_output=True, timeout=30,
+                          check=False, cwd=ROOT, preexec_fn=lambda: os.close(0))
+    assert done.stdout.decode().startswith("stdin\tmalformed") and b"standard input is closed" in done.stdout
+    assert done.returncode == 2 and b"Traceback" not in done.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import functools
 import io
 import json
@@ -103,8 +104,20 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Bin
     return 1 if failures else 2 if unreadable else 0
 
 
-def _binary(stream: TextIO | BinaryIO) -> BinaryIO:
+class _ClosedStdin(io.RawIOBase):
+    """Standard input when the shell closed it (``maildiag bounce - <&-``): a row says so."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise OSError(errno.EBADF, "standard input is closed")
+
+
+def _binary(stream: TextIO | BinaryIO | None) -> BinaryIO:
     """The bytes behind ``stream``: standard input's buffer, or a text stream encoded back."""
+    if stream is None:
+        return _ClosedStdin()  # type: ignore[return-value]
     if isinstance(stream, io.TextIOBase):
         buffer = getattr(stream, "buffer", None)
         if buffer is not None:
