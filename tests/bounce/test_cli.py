@@ -58,8 +58,10 @@ def test_json_lines_and_no_failure_exit_code(mixed: Path) -> None:
     assert (code, kinds) == (0, ["not_a_bounce", "auto_reply"])
 
 
-def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
-    assert _run([str(tmp_path / "nope.eml")])[0] == 2
+def test_a_missing_path_alone_exits_2_with_its_row(tmp_path: Path) -> None:
+    code, out = _run([str(tmp_path / "nope.eml")])
+    assert code == 2
+    assert out.startswith(f"{tmp_path / 'nope.eml'}\tmalformed") and "No such file" in out
 
 
 def test_python_m_maildiag_bounce(mixed: Path) -> None:
