@@ -76,6 +76,7 @@ def _walk(top: str, max_bytes: int, seen: set[tuple[int, int]]) -> Iterator[Item
     # An explicit stack, not recursion: a folder tree deeper than Python's recursion limit
     # is walked like any other, and each item costs the same whatever its depth.
     stack = [top]
+    named = True  # the first item is the path the caller named; the rest were met in folders
     while stack:
         path = stack.pop()
         try:
@@ -87,6 +88,7 @@ def _walk(top: str, max_bytes: int, seen: set[tuple[int, int]]) -> Iterator[Item
         if key in seen:
             continue  # already read by another path or link: each file and folder once
         seen.add(key)
+        was_named, named = named, False
         if stat.S_ISDIR(info.st_mode):
             try:
                 children = _children(path)
@@ -96,7 +98,7 @@ def _walk(top: str, max_bytes: int, seen: set[tuple[int, int]]) -> Iterator[Item
             stack.extend(reversed(children))  # popped in name order
         elif stat.S_ISREG(info.st_mode):
             yield from _file(path, max_bytes)
-        elif path is top and (stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)):
+        elif was_named and (stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)):
             # Named by the caller, not met in a folder: read as a stream, as `cat` would
             # (`maildiag bounce <(zcat bounce.eml.gz)`, /dev/stdin). A folder's FIFO is
             # never opened; this one is, because it was asked for.
