@@ -16,52 +16,81 @@ import maildiag
 from maildiag import Actor, Blame, Diagnosis, DnsAnswer, DnsStatus, Finding, MxHost, ProviderMatch, Severity, Verdict
 from maildiag.testing import FakeResolver
 
-param_values = st.one_of(
-    st.text(max_size=20), st.integers(-(10**6), 10**6), st.booleans(), st.none(),
-    st.floats(allow_nan=False, allow_infinity=False, width=32),
-    st.lists(st.text(max_size=10), max_size=3).map(tuple),
+#: Every code point, lone surrogates (U+D800-U+DFFF), NUL and control characters included: what
+#: a Python ``str`` can hold (``os.fsdecode`` of bad bytes, a JSON ``"\\ud800"``), not only
+#: what UTF-8 can (Hypothesis's default alphabet leaves surrogates out); the rare ones drawn often.
+any_char = st.one_of(
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, categories=None),  # lone surrogates
+    st.characters(max_codepoint=0x9F, categories=["Cc"]),  # NUL, C0 and C1 controls, DEL
+    st.characters(codec=None, categories=None),
 )
-findings = st.builds(
-    Finding,
-    code=st.sampled_from(["domain.typo", "mx.null", "dns.timeout", "x.custom"]),
-    severity=st.sampled_from(Severity),
-    blame=st.sampled_from(Blame),
-    actor=st.sampled_from(Actor),
-    params=st.dictionaries(st.text(min_size=1, max_size=8), param_values, max_size=3),
-    evidence=st.lists(st.text(max_size=30), max_size=3).map(tuple),
-)
-answers = st.builds(
-    DnsAnswer,
-    name=st.text(max_size=20), rdtype=st.sampled_from(["MX", "A", "AAAA"]), status=st.sampled_from(DnsStatus),
-    records=st.lists(st.text(max_size=20), max_size=3).map(tuple),
-    canonical_name=st.none() | st.text(max_size=10), detail=st.text(max_size=10),
-)
-diagnoses = st.builds(
-    Diagnosis,
-    address=st.text(max_size=40),
-    normalized=st.none() | st.text(max_size=40),
-    verdict=st.sampled_from(Verdict),
-    blame=st.sampled_from(Blame),
-    confidence=st.floats(0, 1),
-    suggestion=st.none() | st.text(max_size=40),
-    findings=st.lists(findings, max_size=4).map(tuple),
-    domain=st.none() | st.text(max_size=20),
-    mx=st.lists(st.builds(MxHost, preference=st.integers(0, 65535), host=st.text(max_size=20),
-                          addresses=st.lists(st.text(max_size=15), max_size=2).map(tuple),
-                          implicit=st.booleans()), max_size=3).map(tuple),
-    providers=st.lists(st.builds(ProviderMatch, id=st.text(max_size=8), name=st.text(max_size=8),
-                                 kind=st.text(max_size=8), matched_by=st.sampled_from(["mx", "domain"]),
-                                 matched=st.text(max_size=8)), max_size=2).map(tuple),
-    dns=st.lists(answers, max_size=3).map(tuple),
-    data_versions=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=2),
-    checks=st.lists(st.sampled_from(["syntax", "typo", "dns"]), max_size=3).map(tuple),
-)
+
+
+def _diagnoses(alphabet: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[Diagnosis]:
+    def text(max_size: int, min_size: int = 0) -> st.SearchStrategy[str]:
+        if alphabet is None:
+            return st.text(min_size=min_size, max_size=max_size)
+        return st.text(alphabet, min_size=min_size, max_size=max_size)
+
+    param_values = st.one_of(
+        text(20), st.integers(-(10**6), 10**6), st.booleans(), st.none(),
+        st.floats(allow_nan=False, allow_infinity=False, width=32),
+        st.lists(text(10), max_size=3).map(tuple),
+    )
+    findings = st.builds(
+        Finding,
+        code=st.sampled_from(["domain.typo", "mx.null", "dns.timeout", "x.custom"]),
+        severity=st.sampled_from(Severity),
+        blame=st.sampled_from(Blame),
+        actor=st.sampled_from(Actor),
+        params=st.dictionaries(text(8, min_size=1), param_values, max_size=3),
+        evidence=st.lists(text(30), max_size=3).map(tuple),
+    )
+    answers = st.builds(
+        DnsAnswer,
+        name=text(20), rdtype=st.sampled_from(["MX", "A", "AAAA"]), status=st.sampled_from(DnsStatus),
+        records=st.lists(text(20), max_size=3).map(tuple),
+        canonical_name=st.none() | text(10), detail=text(10),
+    )
+    return st.builds(
+        Diagnosis,
+        address=text(40),
+        normalized=st.none() | text(40),
+        verdict=st.sampled_from(Verdict),
+        blame=st.sampled_from(Blame),
+        confidence=st.floats(0, 1),
+        suggestion=st.none() | text(40),
+        findings=st.lists(findings, max_size=4).map(tuple),
+        domain=st.none() | text(20),
+        mx=st.lists(st.builds(MxHost, preference=st.integers(0, 65535), host=text(20),
+                              addresses=st.lists(text(15), max_size=2).map(tuple),
+                              implicit=st.booleans()), max_size=3).map(tuple),
+        providers=st.lists(st.builds(ProviderMatch, id=text(8), name=text(8), kind=text(8),
+                                     matched_by=st.sampled_from(["mx", "domain"]), matched=text(8)),
+                           max_size=2).map(tuple),
+        dns=st.lists(answers, max_size=3).map(tuple),
+        data_versions=st.dictionaries(text(8), text(8), max_size=2),
+        checks=st.lists(st.sampled_from(["syntax", "typo", "dns"]) | text(8), max_size=3).map(tuple),
+    )
+
+
+diagnoses = _diagnoses()
 
 
 @given(diagnoses)
 @settings(max_examples=200)
 def test_round_trip_through_json(d: Diagnosis) -> None:
     assert Diagnosis.from_dict(json.loads(json.dumps(d.to_dict()))) == d
+
+
+@given(_diagnoses(any_char))
+@settings(max_examples=300)
+def test_a_diagnosis_of_any_text_round_trips_and_is_utf8(d: Diagnosis) -> None:
+    # Issue 9.5: JSON writes a lone surrogate as "\\ud800" and reads an adjacent pair back as
+    # one other character, and no UTF-8 text can hold one. A Diagnosis never holds one, in
+    # any field (U+FFFD in its place), so every Diagnosis round-trips and encodes.
+    assert Diagnosis.from_dict(json.loads(json.dumps(d.to_dict()))) == d
+    json.dumps(d.to_dict(), ensure_ascii=False).encode("utf-8")
 
 
 @given(diagnoses)
@@ -79,6 +108,23 @@ def test_real_diagnoses_round_trip() -> None:
     for address in ("jane@gmial.com", "x@null.example", "x@shop.example", "not an address", "x@nope.example"):
         d = maildiag.diagnose(address, resolver=fake, allow_private_addresses=True)
         assert Diagnosis.from_dict(json.loads(json.dumps(d.to_dict()))) == d
+
+
+_FAKE = FakeResolver().mx("shop.example", "mx.shop.example")
+
+
+@given(st.text(any_char, max_size=24), st.sampled_from(["", "@", "@shop.example", "@gmial.com", "@x.org"]),
+       st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_a_diagnosis_of_any_input_round_trips_through_json(typed: str, suffix: str, online: bool) -> None:
+    # Whatever a customer pastes (NUL, controls, lone surrogates from undecodable bytes), the
+    # Diagnosis is a value that survives JSON: issue 9.5 reported '\\ud800\\udcff@x.org'.
+    d = maildiag.diagnose(typed + suffix, offline=not online, resolver=_FAKE, allow_private_addresses=True)
+    assert Diagnosis.from_dict(json.loads(json.dumps(d.to_dict()))) == d
+    json.dumps(d.to_dict(), ensure_ascii=False).encode("utf-8")
+    if re.search("[\ud800-\udfff]", typed):
+        # Cannot be sent to: refused at the door, as syntax (email-validator refuses it too).
+        assert d.verdict is Verdict.UNDELIVERABLE and d.has("syntax"), d.codes
 
 
 def test_diagnosis_is_frozen() -> None:

@@ -209,6 +209,21 @@ def scrub_text(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
+def _scrub_texts(values: Any) -> tuple[str, ...]:
+    """``values`` as a tuple of scrubbed strings (cheap when all are ASCII, the usual case)."""
+    if type(values) is tuple and all(type(v) is str and v.isascii() for v in values):
+        return values
+    return tuple(scrub_text(str(v)) for v in values)
+
+
+def _scrub_fields(obj: Any, names: tuple[str, ...]) -> None:
+    """Scrub the text fields ``names`` of a frozen dataclass in place (``None`` stays)."""
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None and not value.isascii():
+            object.__setattr__(obj, name, scrub_text(value))
+
+
 def _freeze_value(value: Any) -> ParamValue:
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value) if isinstance(value, set | frozenset) else value
@@ -224,7 +239,7 @@ def freeze_params(params: Mapping[str, Any] | None) -> Mapping[str, ParamValue]:
     """Copy ``params`` into a read-only mapping of JSON-compatible values."""
     if not params:
         return MappingProxyType({})
-    return MappingProxyType({str(k): _freeze_value(v) for k, v in params.items()})
+    return MappingProxyType({scrub_text(str(k)): _freeze_value(v) for k, v in params.items()})
 
 
 def _thaw(value: ParamValue) -> Any:
@@ -262,8 +277,8 @@ class Finding:
             object.__setattr__(self, "actor", Actor(self.actor))
         if type(self.params) is not MappingProxyType:
             object.__setattr__(self, "params", freeze_params(self.params))
-        if type(self.evidence) is not tuple or not all(type(e) is str and e.isascii() for e in self.evidence):
-            object.__setattr__(self, "evidence", tuple(scrub_text(str(e)) for e in self.evidence))
+        object.__setattr__(self, "evidence", _scrub_texts(self.evidence))
+        _scrub_fields(self, ("code",))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Finding):
@@ -342,7 +357,9 @@ class DnsAnswer:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", DnsStatus(self.status))
-        object.__setattr__(self, "records", tuple(self.records))
+        object.__setattr__(self, "records", _scrub_texts(self.records))
+        # No lone surrogates in any value (issue 9.5): see scrub_text.
+        _scrub_fields(self, ("name", "rdtype", "canonical_name", "detail"))
 
     def describe(self) -> str:
         """A one-line summary for evidence lists: ``MX example.com: 10 mx.example.com.``."""
@@ -396,7 +413,8 @@ class MxHost:
     implicit: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "addresses", tuple(self.addresses))
+        object.__setattr__(self, "addresses", _scrub_texts(self.addresses))
+        _scrub_fields(self, ("host",))
 
     def to_dict(self) -> dict[str, Any]:
         """A new JSON-compatible dict."""
@@ -436,6 +454,9 @@ class ProviderMatch:
     kind: str
     matched_by: str
     matched: str
+
+    def __post_init__(self) -> None:
+        _scrub_fields(self, ("id", "name", "kind", "matched_by", "matched"))
 
     def to_dict(self) -> dict[str, Any]:
         """A new JSON-compatible dict."""
@@ -495,13 +516,15 @@ class Diagnosis:
             value = getattr(self, name)
             if type(value) is not tuple:
                 object.__setattr__(self, name, tuple(value))
-        if type(self.data_versions) is not MappingProxyType:
-            object.__setattr__(self, "data_versions", MappingProxyType(dict(self.data_versions)))
-        # Never hold lone surrogates (issue 9.5): the input text is kept, each one as U+FFFD.
-        for name in ("address", "normalized", "suggestion", "domain"):
-            value = getattr(self, name)
-            if value is not None and not value.isascii():
-                object.__setattr__(self, name, scrub_text(value))
+        if type(self.data_versions) is not MappingProxyType or not all(
+            k.isascii() and v.isascii() for k, v in self.data_versions.items()
+        ):
+            versions = {scrub_text(str(k)): scrub_text(str(v)) for k, v in self.data_versions.items()}
+            object.__setattr__(self, "data_versions", MappingProxyType(versions))
+        object.__setattr__(self, "checks", _scrub_texts(self.checks))
+        # Never hold lone surrogates (issue 9.5): the input text is kept, each one as U+FFFD;
+        # the nested values (findings, mx, dns, providers) scrub their own.
+        _scrub_fields(self, ("address", "normalized", "suggestion", "domain"))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Diagnosis):
