@@ -16,6 +16,8 @@ code                   when
 ``email_typo``         a suggestion exists (a typo, or input maildiag can repair)
 ``invalid``            not an email address (Django's own code for it, so existing
                        ``error_messages={"invalid": ...}`` keep working)
+``email_reserved``     a reserved or special-use domain (``example.com``, ``.test``,
+                       ``.localhost``); the shop's own test domains go in ``allow``
 ``email_denied``       on the shop's ``deny`` list
 ``email_disposable``   a disposable inbox, with ``refuse_disposable=True``
 ``email_role``         a role account (``sales@``), with ``refuse_role=True``
@@ -30,6 +32,10 @@ languages maildiag does not ship fall back to English).
 The check is offline by default. ``offline=False`` adds DNS with a hard ``deadline``; a
 lookup that fails on *our* side (timeout, SERVFAIL, a lying resolver) never blocks the
 customer. Install with ``pip install 'maildiag[django]'``.
+
+Messages are plain text: Django's templates escape ``ValidationError`` messages when they
+render ``{{ form.errors }}`` or ``{{ form.email.errors }}``, so maildiag never marks them
+safe and never escapes them itself (that would show ``&lt;`` on the page).
 """
 
 from __future__ import annotations

@@ -19,15 +19,20 @@ synchronous and run inside request handling, so no DNS is done here. Run the DNS
 your endpoint with ``await maildiag.adiagnose(addr, deadline=1.5)`` (docs/integrations.md).
 
 Error types (``ctx`` always holds maildiag's finding ``code``, and ``suggestion`` when
-maildiag has one):
+maildiag has one; ``params`` and ``message`` are there for :func:`localize_errors`):
 
 =====================  ===============================================================
 ``email_typo``         a suggestion exists (a typo, or input maildiag can repair)
 ``email_syntax``       not an email address
+``email_reserved``     a reserved or special-use domain (``example.com``, ``.test``,
+                       ``.localhost``); the shop's own test domains go in ``allow``
 ``email_denied``       on the shop's ``deny`` list
 ``email_disposable``   a disposable inbox, and the shop set ``refuse_disposable``
 ``email_role``         a role account (``sales@``), and the shop set ``refuse_role``
 =====================  ===============================================================
+
+Messages (``msg``) are plain text, exactly maildiag's message: right for a JSON body. A page
+that shows them escapes them (docs/integrations.md, "Showing messages on a page").
 
 Install with ``pip install 'maildiag[pydantic]'``.
 """
@@ -217,9 +222,12 @@ def _error(refusal: Refusal, locale: str) -> PydanticCustomError:
     # The finding's params, so that localize_errors() can render the message again in the
     # locale a request asks for (FastAPI validates bodies before any code of the shop runs).
     ctx["params"] = refusal.finding.to_dict()["params"]
-    # pydantic replaces "{code}" and "{suggestion}" in the template with ctx values and has
-    # no escape; only an address that itself contains such a brace pair is affected.
-    return PydanticCustomError(ERROR_TYPES[refusal.kind], refusal.message(locale), ctx)
+    # pydantic fills every "{key}" of an error's message template from ctx, in ctx's order,
+    # and has no escape; '{code}@gmial.com' is an address ('{' and '}' are atext, RFC 5322
+    # §3.2.3). So the template is only "{message}" and the message goes in last: nothing is
+    # filled into the customer's text after it is placed.
+    ctx["message"] = refusal.message(locale)
+    return PydanticCustomError(ERROR_TYPES[refusal.kind], "{message}", ctx)
 
 
 def diag_email(
@@ -282,5 +290,6 @@ def localize_errors(errors: Iterable[Mapping[str, Any]], locale: str) -> list[di
         if item.get("type") in ERROR_TYPES.values() and isinstance(ctx, Mapping) and isinstance(ctx.get("code"), str):
             params = ctx.get("params")
             item["msg"] = render(ctx["code"], params if isinstance(params, Mapping) else {}, locale)
+            item["ctx"] = {**ctx, "message": item["msg"]}
         out.append(item)
     return out

@@ -17,12 +17,14 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+import maildiag
 from maildiag.pydantic import (
     ACCEPT_AS_TYPED_CONTEXT_KEY,
     LOCALE_CONTEXT_KEY,
     DiagEmail,
     MaildiagEmail,
     diag_email,
+    localize_errors,
 )
 from maildiag.testing import addresses
 from maildiag.testing.addresses import SCENARIOS, TYPO_GMAIL
@@ -100,8 +102,9 @@ REFUSED = [
 
 
 def stable(ctx: dict[str, Any]) -> dict[str, Any]:
-    """The part of ctx a frontend matches on (params are there for localize_errors)."""
-    return {k: v for k, v in ctx.items() if k != "params"}
+    """The part of ctx a frontend matches on (params are there for localize_errors, and the
+    message is the text pydantic places in ``msg``)."""
+    return {k: v for k, v in ctx.items() if k not in ("params", "message")}
 
 
 @pytest.mark.parametrize(("address", "model", "error_type", "code", "suggestion"), REFUSED)
@@ -114,6 +117,7 @@ def test_refusals_carry_a_stable_type_and_the_maildiag_code(
     expected_ctx = {"code": code} if suggestion is None else {"code": code, "suggestion": suggestion}
     assert (error["type"], error["loc"], stable(error["ctx"])) == (error_type, ("email",), expected_ctx)
     assert isinstance(error["ctx"]["params"], dict)  # for localize_errors()
+    assert error["ctx"]["message"] == error["msg"]
     assert error["msg"] and error["msg"] != error_type
     if suggestion is not None:
         assert suggestion in error["msg"]
@@ -129,7 +133,7 @@ def test_typo_error_is_what_a_fastapi_client_receives_as_json() -> None:
         "loc": ["email"],
         "msg": "Did you mean jane@gmail.com?",
         "input": "jane@gmial.com",
-        "ctx": {"code": "domain.typo", "suggestion": "jane@gmail.com",
+        "ctx": {"code": "domain.typo", "suggestion": "jane@gmail.com", "message": "Did you mean jane@gmail.com?",
                 "params": {"domain": "gmial.com", "suggestion": "gmail.com", "suggested_address": "jane@gmail.com"}},
     }
 
@@ -412,3 +416,26 @@ def test_only_str_fields_take_the_annotation() -> None:
 
         class Wrong(BaseModel):
             email: Annotated[int, MaildiagEmail()]
+
+
+# -- the message is the customer's text, exactly ---------------------------------------------
+
+
+@pytest.mark.parametrize("local", ["{code}", "{suggestion}", "{params}", "{message}", "{msg}", "{{code}}", "{"])
+@pytest.mark.parametrize("domain", ["gmial.com", "example.com", "gmail..com"])  # typo, reserved, syntax
+def test_braces_in_the_address_are_not_filled_from_ctx(local: str, domain: str) -> None:
+    # '{' and '}' are atext (RFC 5322 §3.2.3): '{code}@gmial.com' is an address, and pydantic
+    # fills "{key}" in an error's message from its ctx, with no escape. The customer must see
+    # what they typed, not 'domain.typo@gmail.com'.
+    address = f"{local}@{domain}"
+
+    expected = maildiag.diagnose(address, offline=True)
+    assert expected.verdict.value not in ("ok", "risky")  # each one is refused
+    for locale in ("en", "he"):
+        with pytest.raises(ValidationError) as exc:
+            Signup.model_validate({"email": address}, context={LOCALE_CONTEXT_KEY: locale})
+        error = only_error(exc)
+        assert error["msg"] == expected.message(locale)
+        (again,) = json.loads(exc.value.json(include_url=False))  # FastAPI's 422 body
+        assert again["msg"] == expected.message(locale)
+        assert localize_errors([error], locale)[0]["msg"] == expected.message(locale)
