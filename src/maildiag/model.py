@@ -224,6 +224,27 @@ def _scrub_fields(obj: Any, names: tuple[str, ...]) -> None:
             object.__setattr__(obj, name, scrub_text(value))
 
 
+class _Html(str):
+    """Text that is already HTML: ``__html__`` tells Jinja2 (markupsafe) and Django so."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+def _html_value(value: str) -> str:
+    """A message value for a page: escaped, and isolated for bidi (``<bdi>``, HTML §4.5.24).
+
+    Values are inserted text of unknown direction (a Hebrew IDN domain in an English
+    sentence, ``12345@qq.com`` in a Hebrew one); an isolate keeps each one's characters from
+    reordering with the sentence around it, which the bidi algorithm alone does not.
+    """
+    from maildiag._safe_text import html
+
+    return f"<bdi>{html(value)}</bdi>"
+
+
 def _freeze_value(value: Any) -> ParamValue:
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value) if isinstance(value, set | frozenset) else value
@@ -295,16 +316,23 @@ class Finding:
         return render(self.code, self.params, locale)
 
     def message_html(self, locale: str = "en") -> str:
-        """:meth:`message` safe to put in an HTML page: every value in it is escaped.
+        """:meth:`message` as HTML for a page: every value escaped and isolated in ``<bdi>``.
 
-        Messages are plain text (``message()``); this is the rendering for a page that does
-        not escape for you (``|safe`` in Jinja2, ``innerHTML``, an e-mail body). Values
-        (an address, an MX name, a server's reply) are escaped, templates are not.
+        Messages are plain text (``message()``); this is their rendering for a page.
+        Values (an address, an MX name, a server's reply) are escaped (``& < > " '``) and each
+        one is wrapped in ``<bdi>...</bdi>`` (HTML's bidi isolate, direction from its own first
+        strong character); the template text is maildiag's and holds no markup. The isolate is
+        what keeps ``12345@qq.com`` from showing as ``qq.com@12345`` inside a Hebrew sentence
+        (W3C, "Inline markup and bidirectional text in HTML"). For element content only, not an
+        attribute value.
+
+        The string returned has ``__html__`` (the markupsafe protocol): Jinja2 with autoescape
+        and Django's templates show it as it is, never escaped a second time, so no ``|safe``
+        is needed. Concatenated with other text it becomes a plain ``str`` again.
         """
-        from maildiag._safe_text import html
         from maildiag.messages import render
 
-        return render(self.code, self.params, locale, escape=html)
+        return _Html(render(self.code, self.params, locale, escape=_html_value))
 
     def to_dict(self) -> dict[str, Any]:
         """A new JSON-compatible dict; does not change ``self``."""
@@ -591,12 +619,12 @@ class Diagnosis:
         ]
 
     def message_html(self, locale: str = "en") -> str:
-        """:meth:`message` with every value in it escaped for HTML (see :meth:`Finding.message_html`)."""
+        """:meth:`message` as HTML: values escaped and isolated (see :meth:`Finding.message_html`)."""
         shown = self.messages_html(locale)
         return shown[0] if shown else ""
 
     def messages_html(self, locale: str = "en") -> list[str]:
-        """:meth:`messages` with every value in them escaped for HTML."""
+        """:meth:`messages` as HTML: values escaped and isolated (see :meth:`Finding.message_html`)."""
         return [f.message_html(locale) for f in self._shown()]
 
     def raise_for_problems(self) -> Diagnosis:
