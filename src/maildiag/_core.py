@@ -186,15 +186,20 @@ def _offline_part(address: str, options: Options) -> tuple[_Draft, str | None, s
 
     # 3. Flags from maintained data (disposable, role, free webmail, the shop's lists).
     draft.findings.extend(flags.check(local, flagged_domain, options))
-    if options.allow and draft.has_code("policy.allowed"):
+    dns_domain: str | None = ascii_domain
+    reserved = options.allow and any(f.code in _RESERVED_CODES for f in draft.findings)
+    if reserved and draft.has_code("policy.allowed"):
         # The shop allows this domain (its staging or test domain, issue 10.7): a reserved
         # or special-use name is then its business, not a reason to refuse the address.
+        # Public DNS knows nothing of such a name (RFC 2606, RFC 6761: example.com has a
+        # null MX, .test and .localhost are not in it), so there is no DNS to do either.
         draft.findings = [f for f in draft.findings if f.code not in _RESERVED_CODES]
+        dns_domain = None
     if options.offline:
         # Without MX records, the domain alone says who runs the mailbox (gmail.com...).
         draft.providers, found = _providers_by_domain(ascii_domain, options)
         draft.findings.extend(found)
-    return draft, local, ascii_domain
+    return draft, local, dns_domain
 
 
 @cached_per_domain

@@ -48,13 +48,19 @@ def _slow(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
 
 
 def validate_special_use(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
-    """``validate_email`` that accepts the ``.test`` TLD (RFC 6761 §6.2), email-validator's
-    ``test_environment``. Only for a domain the shop allows (``Options.allow``): its own
-    staging domains. ``.localhost``, ``.invalid``, ``.local`` and ``.onion`` stay refused:
-    no mail is ever delivered there, staging or not.
+    """``validate_email`` for an address at a special-use name (RFC 6761: ``.test``,
+    ``.localhost``, ``.local``...), for a domain the shop allows (``Options.allow``): its own
+    staging and development domains. Raises as ``validate_email`` does otherwise.
+
+    email-validator refuses every special-use name but ``.test`` (``test_environment``) and
+    has no switch for the others, and its table is a module global that other code in the
+    process may rely on. So the address is validated with ``.test`` appended to its domain:
+    the local part and every label still get email-validator's full checks, and the
+    result is mapped back. Nothing else is opened: the domain must itself be a special-use
+    name of email-validator's table (``jane@intranet`` stays "no dot").
     """
-    return email_validator.validate_email(
-        text,
+    v = email_validator.validate_email(
+        text + ".test",
         check_deliverability=False,
         allow_smtputf8=allow_smtputf8,
         allow_empty_local=False,
@@ -65,6 +71,16 @@ def validate_special_use(text: str, allow_smtputf8: bool) -> email_validator.Val
         test_environment=True,
         globally_deliverable=True,
     )
+    suffix = ".test"
+    domain, ascii_domain = v.domain.removesuffix(suffix), v.ascii_domain.removesuffix(suffix)
+    if not any(ascii_domain == d or ascii_domain.endswith("." + d) for d in email_validator.SPECIAL_USE_DOMAIN_NAMES):
+        raise email_validator.EmailSyntaxError("not a special-use domain name")
+    v.original = text
+    v.domain, v.ascii_domain = domain, ascii_domain
+    v.normalized = v.normalized.removesuffix(suffix)
+    if v.ascii_email is not None:
+        v.ascii_email = v.ascii_email.removesuffix(suffix)
+    return v
 
 
 def _build_fast() -> _Fast | None:

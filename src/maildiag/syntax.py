@@ -270,13 +270,13 @@ def check(address: str, options: Options) -> ParsedAddress:
 
 
 def _allowed_special_use(address: str, options: Options, error: Exception) -> ParsedAddress | None:
-    """A special-use domain (.test, .localhost: RFC 6761) that the shop allows, as valid.
+    """A special-use domain (.test, .localhost, localhost: RFC 6761) that the shop allows, as valid.
 
     The address keeps its ``syntax.domain_special_use`` note; the shop's allow list then
     decides (issue 10.7: a shop's staging system uses exactly these domains).
     """
-    if code_for_message(str(error)) != "syntax.domain_special_use":
-        return None
+    if code_for_message(str(error)) not in ("syntax.domain_special_use", "syntax.domain_no_dot"):
+        return None  # a dotless special-use name (jane@localhost) fails the dot check first
     from maildiag._validate import validate_special_use
     from maildiag.flags import allow_rule
 

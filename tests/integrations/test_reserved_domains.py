@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 import maildiag
 from maildiag import Options, Verdict
 from maildiag.pydantic import MaildiagEmail
+from maildiag.testing import FakeResolver
 
 RESERVED = ["qa+1@example.com", "jane@shop.example.org", "qa@shop.test", "qa@x.localhost"]
 
@@ -40,6 +41,13 @@ def test_pydantic_gives_reserved_its_own_type(address: str) -> None:
     ("qa@shop.test", "shop.test"),
     ("qa@staging.shop.test", "shop.test"),
     ("qa@shop.test", "qa@shop.test"),
+    # A developer's machine delivers to localhost (Django's EmailValidator accepts @localhost
+    # by default); email-validator refuses every special-use name but .test, so maildiag
+    # accepts the others only when the shop names them.
+    ("jane@localhost", "localhost"),
+    ("qa@app.localhost", "localhost"),
+    ("qa@app.localhost", "app.localhost"),
+    ("qa@mailpit.local", "mailpit.local"),
 ])
 def test_the_shops_allow_list_makes_its_test_domain_acceptable(address: str, allow: str) -> None:
     class Signup(BaseModel):
@@ -52,11 +60,32 @@ def test_the_shops_allow_list_makes_its_test_domain_acceptable(address: str, all
 
 @pytest.mark.parametrize(("address", "allow"), [
     ("qa@shop.test", "other.test"),       # another test domain is still refused
-    ("qa@x.localhost", "localhost"),      # no mail is ever delivered to .localhost (RFC 6761 §6.3)
+    ("qa@x.localhost", "y.localhost"),    # another name under .localhost
+    ("qa@x.localhost", "example.com"),
+    ("jane@intranet", "intranet"),        # no dot, and no special-use name: not an address
+    ("jane@localhost.", "localhost"),     # the rest of the syntax still applies
+    ("jane..doe@localhost", "localhost"),
 ])
 def test_allow_does_not_open_what_it_does_not_name(address: str, allow: str) -> None:
     d = maildiag.diagnose(address, offline=True, options=Options(allow=(allow,)))
     assert d.verdict is Verdict.UNDELIVERABLE
+
+
+@pytest.mark.parametrize(("address", "allow"), [
+    ("qa+1@example.com", "example.com"),  # IANA publishes a null MX for it
+    ("qa@shop.test", "shop.test"),        # never in public DNS
+    ("jane@localhost", "localhost"),
+])
+def test_an_allowed_reserved_domain_is_not_judged_by_public_dns(address: str, allow: str) -> None:
+    # Public DNS knows nothing of a reserved name (RFC 2606, RFC 6761): with DNS on, the
+    # shop's staging address must not turn undeliverable (domain.not_found, mx.null).
+    fake = FakeResolver().null_mx("example.com")
+    d = maildiag.diagnose(address, resolver=fake, options=Options(allow=(allow,)))
+    assert d.verdict is Verdict.OK and d.codes == ("policy.allowed",), d.codes
+    assert "dns" not in d.checks and d.dns == ()
+    # Not allowed, DNS on: still refused.
+    refused = maildiag.diagnose(address, resolver=fake)
+    assert refused.verdict is Verdict.UNDELIVERABLE
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +112,13 @@ def test_django_gives_reserved_its_own_code_and_honours_allow(dj: Any) -> None:
     (error,) = form.errors.as_data()["email"]
     assert error.code == "email_reserved"
     assert StagingSignup(data={"email": "qa+1@example.com"}).is_valid()
+
+
+def test_django_with_dns_accepts_the_shops_allowed_staging_domain(dj: Any) -> None:
+    class StagingSignup(forms.Form):
+        email = dj.MaildiagEmailField(offline=False, resolver=FakeResolver().null_mx("example.com"),
+                                      allow=["example.com", "localhost"])
+
+    for address in ("qa+1@example.com", "admin@localhost"):
+        form = StagingSignup(data={"email": address})
+        assert form.is_valid(), (address, form.errors)
