@@ -151,3 +151,21 @@ def test_a_django_template_shows_message_html_as_it_is(dj: Any) -> None:
     shown, plain = page.split("|")
     assert shown == d.message_html() and "<bdi>" in shown and "&lt;script&gt;" in shown
     assert "&lt;script&gt;" in plain and "&amp;lt;" not in plain
+
+
+def test_a_pydantic_error_shown_on_a_jinja2_page_is_escaped_once() -> None:
+    # FastAPI + Jinja2Templates (autoescape on, as Starlette sets it): the 422's plain-text
+    # msg put back on the form page is escaped by the template, once.
+    from pydantic import BaseModel, ValidationError
+
+    from maildiag.pydantic import DiagEmail
+
+    class Signup(BaseModel):
+        email: DiagEmail
+
+    with pytest.raises(ValidationError) as exc:
+        Signup(email=SCRIPT)
+    (error,) = exc.value.errors()
+    assert "<script>" in error["msg"]  # plain text, as JSON wants it
+    page = jinja2.Environment(autoescape=True).from_string("<p>{{ msg }}</p>").render(msg=error["msg"])
+    assert "<script>" not in page and "&lt;script&gt;" in page and "&amp;lt;" not in page
