@@ -692,7 +692,11 @@ def _run_in_thread(
     thread.start()
 
     def call(coro: Any) -> Any:
-        future = asyncio.run_coroutine_threadsafe(coro, loop)
+        try:
+            future = asyncio.run_coroutine_threadsafe(coro, loop)
+        except BaseException:  # Ctrl-C before it was handed over: it will never run
+            coro.close()
+            raise
         try:
             return future.result()
         except _InputAborted as aborted:  # the input's KeyboardInterrupt, on the caller's thread

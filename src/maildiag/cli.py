@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NoReturn, TextIO, cast
 
@@ -417,7 +418,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, stdin:
         return EXIT_OK
     except KeyboardInterrupt:
         # Ctrl-C: the rows written so far are whole and flushed (see _Interrupts); the run
-        # and its threads were stopped on the way out. Quiet, as Unix tools are.
+        # and its threads were stopped on the way out. Quiet, as Unix tools are: a step the
+        # interrupt landed between (a coroutine made, not yet handed to the loop) is
+        # abandoned on purpose, and Python's "never awaited" warning about it is noise.
+        warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
         with contextlib.suppress(OSError):
             (out or sys.stdout).flush()
         return EXIT_INTERRUPTED
