@@ -60,6 +60,42 @@ def at_signs(size: int) -> bytes:
     return (_HEAD + "--B\nContent-Type: text/plain\n\nx<" + "@" * size + "<\n--B--\n").encode()
 
 
+def many_parameters(size: int) -> bytes:
+    """A Content-Type with ``size`` bytes of parameters: the stdlib's parameter parser is
+    quadratic, and it runs on every boundary and charset lookup."""
+    params = _repeat(';\n a="b"', size)
+    return (_HEAD.replace('boundary="B"', 'boundary="B"' + params)
+            + "--B\nContent-Type: text/plain; charset=utf-8" + params
+            + "\n\n550 5.1.1 <jane@example.org>: user unknown\n--B--\n").encode()
+
+
+def encoded_subject(size: int) -> bytes:
+    """RFC 2047 encoded words over ``size`` bytes, in the bounce's Subject and in the
+    returned message's (the stdlib's decoder is quadratic in their number)."""
+    words = _repeat("\n =?utf-8?q?caf=C3=A9?=", size // 2)
+    return (_HEAD.replace("Subject: Undelivered Mail Returned to Sender", "Subject: Undelivered" + words)
+            + "--B\nContent-Type: text/plain\n\n550 5.1.1 <jane@example.org>: user unknown\n"
+            + "--B\nContent-Type: message/rfc822\n\nFrom: shop@example.net\nTo: jane@example.org\n"
+            + "Subject: order" + words + "\nhello\n--B--\n").encode()
+
+
+def long_address_header(size: int) -> bytes:
+    """An X-Failed-Recipients (Exim) naming ``size`` bytes of addresses."""
+    count = max(1, size // 20)
+    names = ",\n ".join(f"u{i}@example.org" for i in range(count))
+    return (_HEAD.replace("To: ", "X-Failed-Recipients: " + names + "\nTo: ")
+            + "--B\nContent-Type: text/plain\n\n550 5.1.1 user unknown\n--B--\n").encode()
+
+
+def many_dsn_recipients(size: int) -> bytes:
+    """A delivery-status part with a recipient group per 60 bytes (RFC 3464 §2.3)."""
+    unit = "Final-Recipient: rfc822; u{}@example.org\nAction: failed\nStatus: 5.1.1\n\n"
+    count = max(1, size // len(unit))
+    groups = "".join(unit.format(i) for i in range(count))
+    return (_HEAD + "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+            + groups + "--B--\n").encode()
+
+
 BOUNCE_SHAPES: dict[str, Callable[[int], bytes]] = {
     "folded field": folded_field,
     "many parts": many_parts,
@@ -67,6 +103,10 @@ BOUNCE_SHAPES: dict[str, Callable[[int], bytes]] = {
     "one huge line": huge_line,
     "many addresses": many_addresses,
     "many @ signs": at_signs,
+    "many Content-Type parameters": many_parameters,
+    "encoded-word subjects": encoded_subject,
+    "long address header": long_address_header,
+    "many DSN recipients": many_dsn_recipients,
 }
 
 #: Text shapes for the address repair steps (each step alone: diagnose() caps its input).

@@ -22,7 +22,7 @@ adversarial text.
 
 from __future__ import annotations
 
-import contextlib
+import collections
 import dataclasses
 import email
 import email.message
@@ -57,6 +57,19 @@ _MAX_TEXT = 64 * 1024
 _MAX_DIAGNOSTIC = 1000
 #: The SMTP stage is named near the failure; a returned message quoted further on is not read.
 _MAX_COMMAND_TEXT = 8 * 1024
+#: Header text read per header (its first 300 characters are shown): RFC 5322 §2.1.1 limits
+#: a line to 998 characters, and the stdlib's RFC 2047 decoder is quadratic in the number of
+#: encoded words, so a header folded over megabytes is read for its start only (issue 9.1).
+_MAX_HEADER = 4 * 1024
+#: Content-Type text read for its parameters. The stdlib's parameter parser is quadratic in
+#: their number; a boundary is at most 70 characters (RFC 2046 §5.1.1) and a charset name
+#: 40 (RFC 2978 §2.3), so the parameters a bounce needs are near the start.
+_MAX_PARAMS = 4 * 1024
+#: Characters of an address header (To, X-Failed-Recipients...) given to the address parser,
+#: and of a one-address field (Final-Recipient) searched for its address: an address is at
+#: most 254 characters (RFC 5321 §4.5.3.1.3).
+_MAX_ADDRESS_HEADER = _MAX_TEXT
+_MAX_ADDRESS_FIELD = 1024
 
 
 @dataclasses.dataclass(slots=True)
@@ -206,6 +219,54 @@ _KNOWN_HEADERS = ("From", "To", "Subject", "Date", "Received", "Message-ID", "Re
                   "Content-Type", "MIME-Version", "Delivered-To", "Sender")
 
 
+class _BoundedMessage(email.message.Message):
+    """A compat32 message whose parameters are read from a bounded prefix of their header.
+
+    The stdlib's ``get_param`` is quadratic in the number of parameters, and its parser asks
+    every multipart for its boundary while parsing: a Content-Type with megabytes of
+    parameters stalled ``message_from_bytes`` itself (issue 9.1). Used as the parser's
+    ``_class``, every part of a message read here is one of these.
+    """
+
+    def get_params(self, failobj: Any = None, header: str = "content-type", unquote: bool = True) -> Any:
+        view = _bounded_view(self, header)
+        if view is not self:
+            return view.get_params(failobj, header, unquote)
+        return super().get_params(failobj, header, unquote)
+
+    def get_param(
+        self, param: str, failobj: Any = None, header: str = "content-type", unquote: bool = True
+    ) -> Any:
+        view = _bounded_view(self, header)
+        if view is not self:
+            return view.get_param(param, failobj, header, unquote)
+        return super().get_param(param, failobj, header, unquote)
+
+
+def _bounded_view(msg: email.message.Message, header: str) -> email.message.Message:
+    """``msg`` itself, or a message holding only the first ``_MAX_PARAMS`` characters of its
+    ``header`` when that header is longer."""
+    value = msg.get(header)
+    if not isinstance(value, str) or len(value) <= _MAX_PARAMS:
+        return msg
+    holder = email.message.Message()
+    holder[header] = value[:_MAX_PARAMS]
+    return holder
+
+
+def _parse_bytes(raw: bytes) -> email.message.Message:
+    return email.message_from_bytes(raw, _class=_BoundedMessage, policy=email.policy.compat32)
+
+
+def _param(msg: email.message.Message, name: str) -> str:
+    """One Content-Type parameter of ``msg`` (bounded whatever class ``msg`` is), or ""."""
+    try:
+        value = _bounded_view(msg, "content-type").get_param(name, "")
+    except Exception:  # an RFC 2231 value in a charset the codecs refuse
+        return ""
+    return value if isinstance(value, str) else ""
+
+
 # -- public entry point ----------------------------------------------------------------------
 
 
@@ -257,7 +318,7 @@ def parse_bounce(
         if len(raw) > max_bytes:
             return _too_large(len(raw), max_bytes, source)
         try:
-            msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+            msg = _parse_bytes(raw)
         except Exception as exc:  # the stdlib parser is lenient, but never trust it fully
             return _malformed(f"unparseable MIME: {type(exc).__name__}", source)
     elif isinstance(message, email.message.Message):
@@ -320,13 +381,18 @@ def _header(msg: email.message.Message, name: str) -> str:
     value = msg.get(name)
     if value is None:
         return ""
-    if isinstance(value, str) and "=?" not in value:
+    return _decoded(str(value)[:_MAX_HEADER])
+
+
+def _decoded(value: str) -> str:
+    """A header value with its RFC 2047 encoded words decoded (as written if they are broken)."""
+    if "=?" not in value:
         # No RFC 2047 encoded word: decoding would give the same text back, slowly.
         return value
     try:
-        return str(make_header(decode_header(str(value))))
+        return str(make_header(decode_header(value)))
     except Exception:
-        return str(value)
+        return value
 
 
 @functools.lru_cache(maxsize=256)
@@ -365,7 +431,7 @@ def _decode_payload(part: email.message.Message) -> str:
         raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
     ctype = part.get("Content-Type")
-    charset = (_charset(ctype) if isinstance(ctype, str) else None) or "utf-8"
+    charset = (_charset(ctype[:_MAX_PARAMS]) if isinstance(ctype, str) else None) or "utf-8"
     try:
         return payload.decode(charset, "replace")
     except (LookupError, UnicodeError, ValueError):  # unknown, or junk such as a NUL in the name
@@ -388,10 +454,10 @@ def _block_text(part: email.message.Message) -> str:
 
 def _walk(msg: email.message.Message, parts: _Parts) -> None:
     """Sort the message's parts; the returned message is kept whole, never walked into."""
-    stack: list[email.message.Message] = [msg]
+    stack: collections.deque[email.message.Message] = collections.deque([msg])
     seen = 0
     while stack and seen < _MAX_PARTS:
-        part = stack.pop(0)
+        part = stack.popleft()
         seen += 1
         ctype = part.get_content_type()
         maintype = ctype.partition("/")[0]  # what get_content_maintype() returns, without a rescan
@@ -507,20 +573,37 @@ def _addresses_in(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _first_address(text: str) -> str | None:
-    return next((a for _, a in _addresses_in(text)), None)
+    """The first valid address of a one-address field, searched for near its start."""
+    return next((a for _, a in _addresses_in(text[:_MAX_ADDRESS_FIELD])), None)
 
 
 @functools.lru_cache(maxsize=256)
 def _from_address(value: str) -> str:
     """The address part of a From value (cached: bounces come from the same few daemons)."""
-    return parseaddr(value)[1]
+    try:
+        return parseaddr(value[:_MAX_ADDRESS_HEADER])[1]
+    except Exception:  # RecursionError: the stdlib recurses once per "(" or ":"
+        return ""
+
+
+def _address_pairs(value: str) -> list[tuple[str, str]]:
+    """``getaddresses`` of one header value, bounded and guarded.
+
+    The stdlib recurses once per nested comment ``(`` or group ``:``: a few thousand of them
+    raise RecursionError, which must cost this one header, not the whole bounce. At most
+    ``_MAX_RECIPIENTS`` addresses are returned (each one is checked by email-validator).
+    """
+    try:
+        return getaddresses([value[:_MAX_ADDRESS_HEADER]])[:_MAX_RECIPIENTS]
+    except Exception:
+        return []
 
 
 def _header_addresses(msg: email.message.Message, *names: str) -> set[str]:
     found: set[str] = set()
     for name in names:
         for value in msg.get_all(name) or ():
-            found |= _value_addresses(str(value))
+            found |= _value_addresses(str(value)[:_MAX_ADDRESS_HEADER])
     return found
 
 
@@ -535,7 +618,7 @@ def _value_addresses(value: str) -> frozenset[str]:
     if "@" not in value:
         return frozenset()  # no address can be valid without one (valid_address refuses it)
     found: set[str] = set()
-    for _, addr in getaddresses([value]):
+    for _, addr in _address_pairs(value):
         valid = valid_address(addr) if addr else None
         if valid:
             found.add(valid.lower())
@@ -548,6 +631,7 @@ def _headers_block_addresses(text: str, *names: str, keys: bool = False) -> set[
     found: set[str] = set()
     for name, value in _block_headers(text):
         if name in wanted:
+            value = value[:_MAX_ADDRESS_HEADER]
             found |= _value_keys(value) if keys else _value_addresses(value)
     return found
 
@@ -562,7 +646,7 @@ def _header_keys(msg: email.message.Message, *names: str) -> set[str]:
     found: set[str] = set()
     for name in names:
         for value in msg.get_all(name) or ():
-            found |= _value_keys(str(value))
+            found |= _value_keys(str(value)[:_MAX_ADDRESS_HEADER])
     return found
 
 
@@ -573,7 +657,7 @@ def _value_keys(value: str) -> frozenset[str]:
     if not value.isascii():
         return _value_addresses(value)
     found: set[str] = set()
-    for _, addr in getaddresses([value]):
+    for _, addr in _address_pairs(value):
         key = addr.strip().strip("<>\"'(),;:[]").rstrip(".").lower()
         if key.count("@") == 1:
             found.add(key)
@@ -591,23 +675,23 @@ def _original_message(parts: _Parts) -> tuple[str | None, str | None, str | None
         block = dict(reversed(_block_headers(parts.returned_headers[0])))  # the first of each wins
         fields = {"From": block.get("from", ""), "Subject": block.get("subject", ""),
                   "Message-ID": block.get("message-id", "")}
-        if "=?" in fields["Subject"]:
-            with contextlib.suppress(Exception):  # a broken encoded word stays as written
-                fields["Subject"] = str(make_header(decode_header(fields["Subject"])))
+        fields["Subject"] = _decoded(fields["Subject"][:_MAX_HEADER])
     return tuple(  # type: ignore[return-value]
         " ".join(fields.get(name, "").split())[:300] or None for name in ("From", "Subject", "Message-ID")
     )
 
 
-@functools.lru_cache(maxsize=16)
 def _block_headers(text: str) -> tuple[tuple[str, str], ...]:
-    """The (lowercased name, value) fields of a header block given as text.
+    """The (lowercased name, value) fields of a header block given as text."""
+    return _block_headers_of(text[:_MAX_TEXT])  # the cache keeps bounded keys only
 
-    Cached for the few blocks of the message being read: the same block is asked for its
-    senders and then for its recipient.
-    """
+
+@functools.lru_cache(maxsize=16)
+def _block_headers_of(text: str) -> tuple[tuple[str, str], ...]:
+    # Cached for the few blocks of the message being read: the same block is asked for its
+    # senders and then for its recipient.
     try:
-        msg = email.message_from_string(text[:_MAX_TEXT], policy=email.policy.compat32)
+        msg = email.message_from_string(text, _class=_BoundedMessage, policy=email.policy.compat32)
     except Exception:
         return ()
     return tuple((k.lower(), str(v)) for k, v in msg.items())
@@ -655,7 +739,7 @@ def _parse(msg: email.message.Message, source: str | None, depth: int = 0) -> Bo
     ctype_params: dict[str, str] = {}
     if "feedback-report" in str(msg.get("Content-Type", "")).lower():
         # Only then are the parameters worth parsing (RFC 6522 §3: report-type).
-        ctype_params = {k.lower(): v for k, v in (msg.get_params() or []) if isinstance(v, str)}
+        ctype_params = {"report-type": _param(msg, "report-type")}
     if parts.feedback or ctype_params.get("report-type", "").lower() == "feedback-report":
         return report(BounceKind.COMPLAINT, _arf_records(parts), "arf")
     complaint = _text_complaint(msg, parts, subject)
@@ -758,10 +842,9 @@ def _headerless_bounce(raw: bytes, source: str | None) -> BounceReport | None:
     # (pasted text often starts with "Final-Recipient:", which would read as a header) and the
     # text decoders take it for what it already looks like. The made-up header is dropped from
     # the report: its subject is empty and its finding says the headers were missing.
-    wrapped = email.message_from_bytes(
+    wrapped = _parse_bytes(
         b"From: MAILER-DAEMON@headers-missing.invalid\nSubject: Delivery Status Notification\n"
-        b"Content-Type: text/plain; charset=utf-8\n\n" + raw,
-        policy=email.policy.compat32,
+        b"Content-Type: text/plain; charset=utf-8\n\n" + raw
     )
     report = _parse(wrapped, source)
     if not report.recipients and report.kind is not BounceKind.FAILURE:
@@ -829,21 +912,40 @@ def _names_who_missed_it(lowered: str, pos: int) -> bool:
 # -- RFC 3464 -----------------------------------------------------------------------------------
 
 
-def _fields(text: str) -> list[tuple[str, str]]:
-    """``Name: value`` lines with RFC 5322 continuation lines unfolded, blank lines as ("", "")."""
+def _fields(text: str) -> Iterator[tuple[str, str]]:
+    """``Name: value`` lines with RFC 5322 continuation lines unfolded, blank lines as ("", "").
+
+    A generator: a reader that has what it needs (``_dsn_records`` at ``_MAX_RECIPIENTS``)
+    stops, and the rest of the text is never read.
+    """
     # Continuation pieces are collected in a list and joined once per field: appending to a
-    # growing string made a field folded over many lines quadratic (issue 9.1).
-    out: list[tuple[str, list[str]]] = []
+    # growing string made a field folded over many lines quadratic (issue 9.1). A value is
+    # kept to its first _MAX_TEXT characters: no DSN field says more (RFC 5322 §2.1.1: 998
+    # per line), and every later step reads the value whole. A line that is neither a field
+    # nor a continuation is skipped; the field before it goes on.
+    name = ""
+    pieces: list[str] = []
+    size = 0
     for line in text.splitlines():
         if not line.strip():
-            out.append(("", []))
-        elif line[0] in " \t" and out and out[-1][0]:
-            out[-1][1].append(line.strip())
+            if name:
+                yield name, " ".join(pieces)[:_MAX_TEXT]
+                name = ""
+            yield "", ""
+        elif line[0] in " \t" and name:
+            if size < _MAX_TEXT:
+                piece = line.strip()
+                pieces.append(piece)
+                size += len(piece) + 1
         else:
-            name, sep, value = line.partition(":")
-            if sep and name and " " not in name.strip() and len(name) < 64:
-                out.append((name.strip().lower(), [value.strip()]))
-    return [(name, " ".join(pieces)) for name, pieces in out]
+            field, sep, value = line.partition(":")
+            if sep and field and " " not in field.strip() and len(field) < 64:
+                if name:
+                    yield name, " ".join(pieces)[:_MAX_TEXT]
+                name, pieces = field.strip().lower(), [value.strip()[:_MAX_TEXT]]
+                size = len(pieces[0])
+    if name:
+        yield name, " ".join(pieces)[:_MAX_TEXT]
 
 
 def _typed(value: str) -> str:
@@ -859,12 +961,13 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
     for block in blocks:
         current: _Record | None = None
         pending_original: str | None = None
-        reporting: str | None = None
         # Per-recipient fields that some reporters (Facebook) write before Final-Recipient
         # (RFC 3464 §2.3 fixes no order inside a group): kept until the group's recipient.
         early: list[tuple[str, str]] = []
         orphan = False  # the group's Final-Recipient was no usable address
         for name, value in _fields(block):
+            if len(records) > _MAX_RECIPIENTS:
+                break  # a mail bomb: more than are reported; each costs an address check
             if not name:
                 early.clear()
                 orphan = False
@@ -872,8 +975,10 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
                 early.append((name, value))
                 continue
             if name == "reporting-mta":
-                reporting = _typed(value)
-            elif name == "original-recipient":
+                # A per-message field (RFC 3464 §2.2): the MTA that wrote the report, not the
+                # remote one that refused (§2.3.5 Remote-MTA), so never a recipient's field.
+                continue
+            if name == "original-recipient":
                 pending_original = _first_address(_typed(value))
                 if current is None and orphan and pending_original:
                     # Original-Recipient after an unusable Final-Recipient in the same group.
@@ -913,9 +1018,6 @@ def _dsn_records(blocks: list[str]) -> list[_Record]:
                 early.clear()
             elif current is not None:
                 _set_field(current, name, value)
-        for r in records:
-            if r.remote_mta is None and reporting is None:
-                continue
     for r in records:
         if r.original and r.original.lower() == r.recipient.lower():
             r.original = None
@@ -1234,7 +1336,7 @@ def _is_delivery_report(msg: email.message.Message) -> bool:
     """True for an RFC 3462 ``multipart/report; report-type=delivery-status`` message."""
     if msg.get_content_type() != "multipart/report":
         return False
-    return str(msg.get_param("report-type", "")).lower() == "delivery-status"
+    return _param(msg, "report-type").lower() == "delivery-status"
 
 
 def _listed_alone(text: str, address: str) -> bool:
@@ -1298,7 +1400,7 @@ def _returned_to_in_text(parts: _Parts) -> set[str]:
     found: set[str] = set()
     for line in rest.splitlines():
         if line.lower().startswith("to:"):
-            for _, addr in getaddresses([line[3:]]):
+            for _, addr in _address_pairs(line[3:]):
                 valid = valid_address(addr) if addr else None
                 if valid:
                     found.add(valid.lower())
@@ -1358,13 +1460,14 @@ def _ses_records(text: str) -> tuple[BounceKind, list[_Record]] | None:
     start = text.find("{")
     if start < 0:
         return None
+    # RecursionError: JSON nested a few thousand deep ("[[[[..."), not a notification.
     try:
         data, _ = json.JSONDecoder(strict=False).raw_decode(text[start:])
-    except ValueError:
+    except (ValueError, RecursionError):
         # Some SNS mail folds the one-line JSON at 76 columns ("\n " inside strings).
         try:
             data, _ = json.JSONDecoder(strict=False).raw_decode(re.sub(r"\r?\n ", "", text[start:]))
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     data = _unwrap_sns(data)
     if not isinstance(data, dict):
@@ -1428,7 +1531,7 @@ def _unwrap_sns(data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("Message"), str) and "notificationType" not in data:
             try:
                 data = json.loads(data["Message"])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return data
         else:
             break
