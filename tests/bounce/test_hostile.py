@@ -66,9 +66,9 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return real(address, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(email_validator, "validate_email", counting)
-    _parse.valid_address.cache_clear()
+    _parse._valid_address.cache_clear()
     yield calls
-    _parse.valid_address.cache_clear()
+    _parse._valid_address.cache_clear()
 
 
 def test_a_dsn_naming_thousands_of_recipients_checks_only_as_many_as_are_reported(validations: list[str]) -> None:

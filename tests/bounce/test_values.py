@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import maildiag
 from maildiag.bounce import BounceKind, BounceRecipient, BounceReport, parse_bounce
-from maildiag.bounce.reasons import reason_names
+from maildiag.bounce.reasons import SMTP_COMMANDS, reason_names
 from maildiag.errors import DiagnosisDataError
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "bounces-dev"
@@ -43,6 +43,7 @@ _recipients = st.builds(
     reason=st.sampled_from(reason_names()),
     hard=st.booleans(),
     permanent=st.booleans(),
+    smtp_command=st.none() | st.sampled_from(SMTP_COMMANDS),
 )
 _reports = st.builds(
     BounceReport,
@@ -52,6 +53,10 @@ _reports = st.builds(
     subject=_text,
     message_id=st.none() | _text,
     source=st.none() | _text,
+    date=st.none() | _text,
+    original_from=st.none() | _text,
+    original_subject=st.none() | _text,
+    original_message_id=st.none() | _text,
 )
 
 
@@ -70,11 +75,32 @@ _json_values = st.recursive(
 
 
 def _mutations(report: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-    keys = ["kind", "recipients", "decoder", "subject", "message_id", "findings", "source"]
-    return st.builds(lambda k, v: {**report, k: v}, st.sampled_from(keys), _json_values)
+    """``report`` with one field, of the report or of its first recipient, replaced or removed."""
+    recipient = report["recipients"][0]
+    absent = object()
+
+    def with_report(key: str, value: Any) -> dict[str, Any]:
+        return {k: v for k, v in {**report, key: value}.items() if v is not absent}
+
+    def with_recipient(key: str, value: Any) -> dict[str, Any]:
+        changed = {k: v for k, v in {**recipient, key: value}.items() if v is not absent}
+        return {**report, "recipients": [changed, *report["recipients"][1:]]}
+
+    values = _json_values | st.just(absent)
+    return st.builds(with_report, st.sampled_from(sorted(report)), values) | st.builds(
+        with_recipient, st.sampled_from(sorted(recipient)), values
+    )
 
 
-_SAMPLE = parse_bounce((CORPUS / "lhost-postfix-01.eml").read_bytes()).to_dict()
+_SAMPLE = parse_bounce((CORPUS / "lhost-postfix-04.eml").read_bytes()).to_dict()
+
+
+def test_the_sample_names_every_field() -> None:
+    """The mutations below reach every field only if the sample has them all."""
+    assert _SAMPLE["recipients"] and _SAMPLE["recipients"][0]["smtp_command"]
+    assert set(_SAMPLE) == set(BounceReport.__dataclass_fields__)
+    fields = {f.lstrip("_") for f in BounceRecipient.__dataclass_fields__}
+    assert set(_SAMPLE["recipients"][0]) == fields
 
 
 @given(st.one_of(_json_values, _mutations(_SAMPLE)))
@@ -108,6 +134,9 @@ def _recipient_with(**changes: Any) -> dict[str, Any]:
         ({"reply_code": "550"}, "recipients[0].reply_code"),
         ({"reply_code": 99}, "recipients[0].reply_code"),
         ({"hard": "yes"}, "recipients[0].hard"),
+        ({"action": ""}, "recipients[0].action"),
+        ({"smtp_command": "RCPT TO"}, "recipients[0].smtp_command"),
+        ({"smtp_command": ""}, "recipients[0].smtp_command"),
         ({"diagnosis": {**_SAMPLE["recipients"][0]["diagnosis"], "findings": []}}, "recipients[0].diagnosis.findings"),
         ({"diagnosis": "x"}, "diagnosis"),
     ],
@@ -115,6 +144,23 @@ def _recipient_with(**changes: Any) -> dict[str, Any]:
 def test_bad_fields_raise_a_typed_error_that_names_them(changes: dict[str, Any], named: str) -> None:
     with pytest.raises(DiagnosisDataError, match=named.replace("[", r"\[").replace("]", r"\]")):
         BounceReport.from_dict(_recipient_with(**changes))
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"date": 5}, "report.date"),
+        ({"original_from": ["a"]}, "report.original_from"),
+        ({"original_subject": {}}, "report.original_subject"),
+        ({"original_message_id": 1.5}, "report.original_message_id"),
+        ({"kind": ""}, "report.kind"),
+        ({"findings": [{}]}, "report.findings[0]"),
+        ({"recipients": {}}, "report.recipients"),
+    ],
+)
+def test_bad_report_fields_raise_a_typed_error_that_names_them(changes: dict[str, Any], named: str) -> None:
+    with pytest.raises(DiagnosisDataError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        BounceReport.from_dict({**_SAMPLE, **changes})
 
 
 @pytest.mark.parametrize("data", [None, [], "report", 5, {"kind": "nope"}, {"recipients": [{}]}])

@@ -50,8 +50,10 @@ class BounceRecipient:
         reason: maildiag's reason (see :mod:`maildiag.bounce.reasons`).
         hard: the address itself will never work (remove it from lists).
         permanent: the failure is permanent (a 5.x.x status / 5xx reply), not temporary.
-        smtp_command: the SMTP command the remote server refused (``RCPT``, ``DATA``...),
-            when the bounce names it ("in reply to RCPT TO command", "after end of data").
+        smtp_command: the SMTP command the remote server refused, one of
+            :data:`maildiag.bounce.reasons.SMTP_COMMANDS` (``CONN`` for the greeting,
+            ``RCPT``, ``DATA``...), when the bounce names it ("in reply to RCPT TO command",
+            "after end of data").
         diagnosis: the address's :class:`~maildiag.Diagnosis`, led by the bounce finding.
             Derived from the fields above and made on first access: a support script that
             only wants recipients and reasons does not pay for the address checks.
@@ -126,7 +128,7 @@ class BounceRecipient:
 
     @classmethod
     def _read(cls, f: _Fields) -> BounceRecipient:
-        from maildiag.bounce.reasons import _STATUS, reason_names
+        from maildiag.bounce.reasons import _STATUS, SMTP_COMMANDS, reason_names
 
         reason = f.text("reason")
         if reason not in reason_names():
@@ -142,10 +144,18 @@ class BounceRecipient:
         recipient = f.text("recipient")
         if not recipient:
             f.fail(f"{f.where}.recipient", "an address", recipient)
+        action = f.text("action", "failed")
+        if not action:
+            # An RFC 3464 §2.3.3 action word is open-ended (reporters invent their own), but
+            # never empty: the parser says "failed" when a report gives none.
+            f.fail(f"{f.where}.action", "an action such as failed or delayed", action)
+        command = f.optional_text("smtp_command")
+        if command is not None and command not in SMTP_COMMANDS:
+            f.fail(f"{f.where}.smtp_command", "one of " + ", ".join(SMTP_COMMANDS) + " or null", command)
         made = cls(
             recipient=recipient,
             original_recipient=f.optional_text("original_recipient"),
-            action=f.text("action", "failed"),
+            action=action,
             status=status,
             reply_code=reply,
             diagnostic=f.text("diagnostic", ""),
@@ -153,7 +163,7 @@ class BounceRecipient:
             reason=reason,
             hard=f.flag("hard", False),
             permanent=f.flag("permanent", False),
-            smtp_command=f.optional_text("smtp_command"),
+            smtp_command=command,
         )
         if f._get("diagnosis", None) is not None:
             # Keep the diagnosis as it was made (by this or an older version of the rules),

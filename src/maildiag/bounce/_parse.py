@@ -507,13 +507,19 @@ def _html_to_text(html: str) -> str:
 # -- addresses -------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)
 def valid_address(candidate: str) -> str | None:
     """``candidate`` as a normalized address if it is a syntactically valid one, else None.
 
     Pipe commands, file paths, JSON fragments and bracketed IP literals are refused: a
     bounce recipient must be a mailbox someone can fix.
     """
+    if len(candidate) > _MAX_ADDRESS_FIELD:
+        return None  # never an address (254 at most), and the cache keeps short keys only
+    return _valid_address(candidate)
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_address(candidate: str) -> str | None:
     import email_validator
 
     text = candidate.strip().strip("<>\"'(),;:[]").rstrip(".")
