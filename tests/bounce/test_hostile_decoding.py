@@ -3,6 +3,8 @@ rest of the message still is: never ``malformed`` for one bad part (issue 9.5)."
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from maildiag.bounce import BounceKind, parse_bounce
@@ -34,6 +36,18 @@ CASES = {
                      + b"!!!" + _REFUSAL,
     "broken quoted-printable": _HEAD + b"Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n"
                                + b"=ZZ=\n" + _REFUSAL,
+    # Labelled base64 but plain 8-bit text: read as text, and compat32 would decode it with
+    # the charset parameter itself (ValueError for a NUL, TypeError for an RFC 2231 value).
+    "NUL charset on base64-labelled text": _HEAD + b'Content-Type: text/plain; charset="utf\x008"\n'
+                                           + b"Content-Transfer-Encoding: base64\n\n" + _REFUSAL,
+    "RFC 2231 charset on base64-labelled text": _HEAD + b"Content-Type: text/plain; charset*=x\x00''a\n"
+                                                + b"Content-Transfer-Encoding: base64\n\n" + _REFUSAL,
+    "NUL charset on a multipart whose boundary never comes": (
+        _HEAD + b'Content-Type: multipart/mixed; boundary="NOPE"; charset=\x00\n\n' + _REFUSAL),
+    # A UTF-16 or UTF-32 label on bytes with no NUL: plainly not UTF-16, read as 8-bit text.
+    "UTF-16 label on 8-bit text": _HEAD + b"Content-Type: text/plain; charset=utf-16\n\n" + _REFUSAL,
+    "UTF-32 label on a report's text part": _report(b"text/plain; charset=UTF-32LE"),
+    "no text encoding (rot13) as charset": _HEAD + b"Content-Type: text/plain; charset=rot13\n\n" + _REFUSAL,
 }
 
 
@@ -42,3 +56,20 @@ def test_one_bad_part_does_not_hide_the_failure(raw: bytes) -> None:
     report = parse_bounce(raw)
     assert report.kind is BounceKind.FAILURE, report.findings
     assert [(r.recipient, r.reason) for r in report.failures] == [("jane@example.org", "user_unknown")]
+
+
+def test_a_real_utf16_part_is_still_read_as_utf16() -> None:
+    body = "<jane@example.org>: host mx.example.org said: 550 5.1.1 User unknown caf\u00e9\n"
+    raw = (_HEAD + b"Content-Type: text/plain; charset=utf-16\nContent-Transfer-Encoding: base64\n\n"
+           + base64.encodebytes(body.encode("utf-16")))
+    (r,) = parse_bounce(raw).failures
+    assert (r.recipient, r.reason) == ("jane@example.org", "user_unknown")
+    assert r.diagnostic.endswith("caf\u00e9")
+
+
+def test_latin1_text_with_a_bad_charset_keeps_its_letters() -> None:
+    """A bad charset falls back to UTF-8 when the bytes are UTF-8, else to Latin-1."""
+    raw = _HEAD + b"Content-Type: text/plain; charset=\x00\n\n" + _REFUSAL.replace(b"\xe9", b"caf\xe9")
+    assert parse_bounce(raw).failures[0].diagnostic.endswith("caf\u00e9")
+    raw = _HEAD + b"Content-Type: text/plain; charset=\x00\n\n" + _REFUSAL.replace(b"\xe9", "caf\u00e9".encode())
+    assert parse_bounce(raw).failures[0].diagnostic.endswith("caf\u00e9")

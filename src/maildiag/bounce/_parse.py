@@ -23,6 +23,7 @@ adversarial text.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import email
 import email.message
@@ -421,26 +422,66 @@ def _decode_payload(part: email.message.Message) -> str:
     except Exception:  # the stdlib's decoders on hostile input: read the raw text instead
         payload = None
     if str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64":
-        raw_text = part.get_payload()
+        raw_text = _payload(part)
         if isinstance(raw_text, str) and not _BASE64_TEXT.fullmatch(raw_text):
             # Labelled base64 but plainly text (RFC 2045 §6.8 has no room for "<", ":" or
             # spaces inside a line): the stdlib would drop what it cannot decode and return
             # noise; the text itself is what the sender meant.
             return raw_text
     if not isinstance(payload, bytes):
-        raw = part.get_payload()
+        raw = _payload(part)
         return raw if isinstance(raw, str) else ""
     ctype = part.get("Content-Type")
-    charset = (_charset(ctype[:_MAX_PARAMS]) if isinstance(ctype, str) else None) or "utf-8"
+    return _text_of(payload, _charset(ctype[:_MAX_PARAMS]) if isinstance(ctype, str) else None)
+
+
+def _text_of(payload: bytes, charset: str | None) -> str:
+    """``payload`` decoded with the charset its part names, or as well as can be.
+
+    A charset the codecs do not know, cannot name (a NUL in it) or that is no text
+    encoding (``base64``, ``rot13``) is ignored, as is a UTF-16/32 label on bytes with no
+    NUL (plainly not UTF-16/32): the bytes are then read as UTF-8, or as Latin-1 when they
+    are not UTF-8 (every byte is a Latin-1 character, so that never fails).
+    """
+    wide = charset is not None and charset.lower().startswith(("utf-16", "utf16", "utf-32", "utf32"))
+    if charset and not (wide and b"\x00" not in payload):
+        with contextlib.suppress(Exception):  # LookupError, ValueError (a NUL), a codec's own
+            return payload.decode(charset, "replace")
     try:
-        return payload.decode(charset, "replace")
-    except (LookupError, UnicodeError, ValueError):  # unknown, or junk such as a NUL in the name
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
         return payload.decode("latin-1")
+
+
+def _payload(part: email.message.Message) -> str | list[email.message.Message]:
+    """``part.get_payload()`` (no transfer decoding), never raising.
+
+    For 8-bit text compat32's ``get_payload()`` decodes the bytes with the part's charset
+    parameter itself, and lets every error but LookupError through (a NUL in the name:
+    ValueError; an RFC 2231 value: TypeError), so that step is done here by
+    :func:`_text_of`, with its fallbacks, on the stdlib's own copy of the text (issue 9.5).
+    """
+    raw: object = getattr(part, "_payload", None)
+    if isinstance(raw, str):
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:  # 8-bit bytes, held as surrogate escapes by the parser
+            ctype = part.get("Content-Type")
+            charset = _charset(ctype[:_MAX_PARAMS]) if isinstance(ctype, str) else None
+            return _text_of(raw.encode("utf-8", "surrogateescape"), charset)
+        return raw
+    try:
+        raw = part.get_payload()
+    except Exception:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    return [p for p in raw if isinstance(p, email.message.Message)] if isinstance(raw, list) else ""
 
 
 def _block_text(part: email.message.Message) -> str:
     """The text of a ``message/delivery-status``-like part, whichever way it was parsed."""
-    payload = part.get_payload()
+    payload = _payload(part)
     if isinstance(payload, list):
         # compat32 parses message/delivery-status into header blocks (RFC 3464 §2.1).
         blocks = [
@@ -468,20 +509,20 @@ def _walk(msg: email.message.Message, parts: _Parts) -> None:
         elif ctype == "message/disposition-notification":
             parts.refusals.append(_block_text(part))
         elif ctype in ("message/rfc822", "message/global"):
-            payload = part.get_payload()
+            payload = _payload(part)
             if isinstance(payload, list) and payload and isinstance(payload[0], email.message.Message):
                 parts.returned.append(payload[0])
         elif ctype in ("text/rfc822-headers", "text/rfc822-header", "message/rfc822-headers",
                        "message/global-headers"):
             parts.returned_headers.append(_decode_payload(part))
         elif part.is_multipart():
-            payload = part.get_payload()
+            payload = _payload(part)
             if isinstance(payload, list):
                 stack.extend(p for p in payload if isinstance(p, email.message.Message))
         elif maintype == "multipart":
             # A multipart whose boundary never occurs (RFC 2046 §5.1.1 broken): the email
             # package keeps the whole body as one string; read it as the bounce's text.
-            payload = part.get_payload()
+            payload = _payload(part)
             if isinstance(payload, str):
                 parts.text.append(payload[: _MAX_TEXT * 4])
                 if "final-recipient:" in payload[: _MAX_TEXT * 4].lower():
