@@ -33,3 +33,8 @@ def test_other_str_is_message_text(text: str) -> None:
 
 def test_message_text_is_still_message_text() -> None:
     assert parse_bounce(DSN.decode()).kind is BounceKind.FAILURE
+
+
+def test_a_str_naming_a_folder_raises_and_points_at_iter_messages(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError, match="iter_messages"):
+        parse_bounce(str(tmp_path))

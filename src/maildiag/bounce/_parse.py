@@ -284,7 +284,8 @@ def parse_bounce(
             (``pathlib.Path`` or any ``os.PathLike``), or a parsed ``email.message.Message``.
             A ``str`` with no line break that names an existing file is read as that file
             (``parse_bounce("bounce.eml")``); one that looks like a file name but names no
-            file raises ``FileNotFoundError``; any other ``str`` is message text.
+            file raises ``FileNotFoundError`` (a folder: ``IsADirectoryError``); any other
+            ``str`` is message text.
         max_bytes: messages larger than this are not parsed; the report has kind
             ``too_large`` and the finding ``bounce.too_large``.
         source: a label kept in the report (``BounceReport.source``), for batch output.
@@ -357,6 +358,11 @@ def _names_a_file(text: str) -> bool:
         return False
     if os.path.isfile(text):
         return True
+    if os.path.isdir(text):
+        raise IsADirectoryError(
+            f"parse_bounce({text!r}): a folder, not a message. parse_bounce reads one message; "
+            "maildiag.bounce.iter_messages() reads every message of a folder, mbox or Maildir."
+        )
     if _FILE_LIKE.fullmatch(text.strip()) and ": " not in text:  # "Subject: a/b" is a header
         raise FileNotFoundError(
             f"parse_bounce({text!r}): no such file. A str is read as a file name when it has no "
@@ -712,20 +718,55 @@ def _value_keys(value: str) -> frozenset[str]:
 
 
 def _original_message(parts: _Parts) -> tuple[str | None, str | None, str | None]:
-    """(From, Subject, Message-ID) of the returned message, from the attached message or its
-    headers (RFC 3462 §2: the third part of a report), when the bounce includes them."""
+    """(sender, Subject, Message-ID) of the returned message, when the bounce includes it: the
+    attached message or its headers (RFC 3462 §2: the third part of a report), else the copy
+    of its headers a text bounce quotes after its explanation (Exim, qmail, Sendmail). The
+    sender is its ``From``, or its ``Return-Path`` (RFC 5321 §4.4) when it has no From."""
+    names = ("from", "return-path", "subject", "message-id")
     fields: dict[str, str] = {}
     if parts.returned:
         returned = parts.returned[0]
-        fields = {name: _header(returned, name) for name in ("From", "Subject", "Message-ID")}
-    elif parts.returned_headers:
-        block = dict(reversed(_block_headers(parts.returned_headers[0])))  # the first of each wins
-        fields = {"From": block.get("from", ""), "Subject": block.get("subject", ""),
-                  "Message-ID": block.get("message-id", "")}
-        fields["Subject"] = _decoded(fields["Subject"][:_MAX_HEADER])
+        fields = {name: _header(returned, name) for name in names}
+    else:
+        block = parts.returned_headers[0] if parts.returned_headers else _quoted_headers(parts)
+        found = dict(reversed(_block_headers(block)))  # the first of each wins
+        fields = {name: _decoded(found.get(name, "")[:_MAX_HEADER]) for name in names}
+    sender = fields["from"] if fields["from"].strip() else fields["return-path"]
     return tuple(  # type: ignore[return-value]
-        " ".join(fields.get(name, "").split())[:300] or None for name in ("From", "Subject", "Message-ID")
+        " ".join(value.split())[:300] or None for value in (sender, fields["subject"], fields["message-id"])
     )
+
+
+#: A header line as a text bounce quotes the returned message's: maybe indented or quoted
+#: with ">" (group 1), then a field name the returned message's header block has.
+_QUOTED_HEADER = re.compile(
+    r"(?m)^([ \t>]{0,8})(?:return-path|received|from|to|subject|date|message-id|mime-version):",
+    re.IGNORECASE,
+)
+
+
+def _quoted_headers(parts: _Parts) -> str:
+    """The header block of the returned message quoted in a text bounce, unindented, or "".
+
+    It starts at the first header line after the explanation (see ``_cut_returned``) and
+    ends at its first blank line; the indent or ``>`` quoting of its first line is removed
+    from every line, so folded lines (RFC 5322 §2.2.3) stay folded.
+    """
+    text = "\n".join(t for t in parts.text if t)[: _MAX_TEXT * 2]
+    cut = len(_cut_returned(text))
+    m = _QUOTED_HEADER.search(text, cut, cut + _MAX_TEXT)
+    if m is None:
+        return ""
+    prefix = m.group(1)
+    lines: list[str] = []
+    for line in text[m.start() : m.start() + _MAX_TEXT].splitlines():
+        if not line.startswith(prefix):
+            break
+        line = line[len(prefix) :]
+        if not line.strip():
+            break
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def _block_headers(text: str) -> tuple[tuple[str, str], ...]:
