@@ -30,7 +30,7 @@ DOMAIN_CACHE_SIZE = 4096
 _Fast = Callable[[str, bool], email_validator.ValidatedEmail]
 
 
-def _slow(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
+def _slow(text: str, allow_smtputf8: bool, *, test_environment: bool = False) -> email_validator.ValidatedEmail:
     # Every setting is explicit: email-validator's module-level defaults (TEST_ENVIRONMENT,
     # STRICT...) belong to whoever else uses it in the process, not to maildiag.
     return email_validator.validate_email(
@@ -42,7 +42,7 @@ def _slow(text: str, allow_smtputf8: bool) -> email_validator.ValidatedEmail:
         allow_domain_literal=False,
         allow_display_name=False,
         strict=False,
-        test_environment=False,
+        test_environment=test_environment,
         globally_deliverable=True,
     )
 
@@ -59,18 +59,7 @@ def validate_special_use(text: str, allow_smtputf8: bool) -> email_validator.Val
     result is mapped back. Nothing else is opened: the domain must itself be a special-use
     name of email-validator's table (``jane@intranet`` stays "no dot").
     """
-    v = email_validator.validate_email(
-        text + ".test",
-        check_deliverability=False,
-        allow_smtputf8=allow_smtputf8,
-        allow_empty_local=False,
-        allow_quoted_local=True,
-        allow_domain_literal=False,
-        allow_display_name=False,
-        strict=False,
-        test_environment=True,
-        globally_deliverable=True,
-    )
+    v = _slow(text + ".test", allow_smtputf8, test_environment=True)
     suffix = ".test"
     domain, ascii_domain = v.domain.removesuffix(suffix), v.ascii_domain.removesuffix(suffix)
     if not any(ascii_domain == d or ascii_domain.endswith("." + d) for d in email_validator.SPECIAL_USE_DOMAIN_NAMES):

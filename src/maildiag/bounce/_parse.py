@@ -585,26 +585,19 @@ def _valid_address(candidate: str) -> str | None:
             text, check_deliverability=False, allow_smtputf8=True, globally_deliverable=False
         )
     except email_validator.EmailNotValidError:
-        special = _SPECIAL_USE_TLD.search(domain)
-        if special is None or not domain.isascii():
+        if not domain.isascii() or tld.lower() not in email_validator.SPECIAL_USE_DOMAIN_NAMES:
             return None
         # A recipient at a special-use name (.test, .localhost, .local, .invalid: RFC 6761),
         # which shops' staging systems use, is still the recipient the bounce names (issue
-        # 11.2); email-validator refuses these names whatever its options, so the rest of
-        # the address is checked with the special-use label swapped for an ordinary one.
+        # 11.2). email-validator refuses these names whatever its options: the same check as
+        # for the names a shop allows (Options.allow) reads them.
+        from maildiag._validate import validate_special_use
+
         try:
-            v = email_validator.validate_email(
-                f"{local}@{domain[: special.start()]}.example", check_deliverability=False,
-                allow_smtputf8=True, globally_deliverable=False,
-            )
+            v = validate_special_use(text, True)
         except email_validator.EmailNotValidError:
             return None
-        return f"{v.local_part}@{domain.lower()}"
     return f"{v.local_part}@{v.ascii_domain.lower()}"
-
-
-#: The special-use TLDs email-validator refuses (RFC 6761, RFC 6762 .local, RFC 7686 .onion).
-_SPECIAL_USE_TLD = re.compile(r"\.(?:test|localhost|local|invalid|onion|arpa)\Z", re.IGNORECASE)
 
 
 #: An address-type prefix glued to an address: Exchange and X.400 gateways write the SMTP
