@@ -12,25 +12,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from hostile_shapes import BOUNCE_SHAPES, TEXT_SHAPES
+from hostile_shapes import BOUNCE_SHAPES, TEXT_SHAPES, best_time
 from maildiag import Options
 from maildiag.bounce import parse_bounce
 from maildiag.syntax import REPAIR_STEPS
-
-
-def _best(work: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -45,14 +34,14 @@ def main() -> None:
         times = []
         for size in sizes:
             data = build(int(size * (1 << 20)))
-            times.append(_best(lambda data=data: parse_bounce(data, max_bytes=64 << 20)))
+            times.append(best_time(lambda data=data: parse_bounce(data, max_bytes=64 << 20)))
         cells = " | ".join(f"{t * 1000:.0f} ms" for t in times)
         print(f"| bounce: {name} (MB) | {cells} | {times[-1] / times[0]:.1f} |")
     for name, make in TEXT_SHAPES.items():
         times = []
         for size in sizes:
             text = make(int(size * 50_000))
-            times.append(_best(lambda text=text: [step.apply(text, options) for step in REPAIR_STEPS]))
+            times.append(best_time(lambda text=text: [step.apply(text, options) for step in REPAIR_STEPS]))
         cells = " | ".join(f"{t * 1000:.1f} ms" for t in times)
         print(f"| repair: {name} (x50k chars) | {cells} | {times[-1] / times[0]:.1f} |")
 

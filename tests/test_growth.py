@@ -9,12 +9,11 @@ ratio, unlike a time, does not depend on how fast the machine is.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
 
-from hostile_shapes import BOUNCE_SHAPES, TEXT_SHAPES
+from hostile_shapes import BOUNCE_SHAPES, TEXT_SHAPES, best_time
 from maildiag import Options
 from maildiag.bounce import parse_bounce
 from maildiag.syntax import REPAIR_STEPS
@@ -24,19 +23,10 @@ MB = 1 << 20
 MAX_RATIO = 6.0
 
 
-def _best_time(work: Callable[[], object], repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def _ratio(small: Callable[[], object], large: Callable[[], object]) -> float:
     small()  # warm caches (regex compilation, lazy imports) before timing anything
     # A floor of 1 ms keeps a cheap shape's ratio from being dominated by timer noise.
-    return _best_time(large) / max(_best_time(small), 1e-3)
+    return best_time(large) / max(best_time(small), 1e-3)
 
 
 @pytest.mark.parametrize("shape", BOUNCE_SHAPES)

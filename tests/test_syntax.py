@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import pathlib
 import string
-import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import maildiag
+from hostile_shapes import best_time
 from maildiag import catalog, messages, syntax, typo
 from maildiag.model import Severity, Verdict
 from maildiag.options import Options
@@ -622,15 +622,6 @@ GROWTH_SHAPES: dict[str, Callable[[int], str]] = {
 MAX_GROWTH = 6.0
 
 
-def _best_time(work: Callable[[], object], repeats: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def _growth(build: Callable[[int], str], run: Callable[[str], object], small: int, times: int) -> float:
     short, long = build(small), build(4 * small)
     run(short)  # warm up (lazy imports, regex and domain caches)
@@ -643,7 +634,7 @@ def _growth(build: Callable[[int], str], run: Callable[[str], object], small: in
         return repeat
 
     # A floor of 1 ms keeps timer noise out of a cheap shape's ratio.
-    return _best_time(work(long)) / max(_best_time(work(short)), 1e-3)
+    return best_time(work(long), repeats=5) / max(best_time(work(short), repeats=5), 1e-3)
 
 
 @pytest.mark.parametrize("shape", GROWTH_SHAPES)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import django
 import pytest
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.functional import lazy
@@ -27,21 +25,6 @@ HEBREW = range(0x05D0, 0x05EB)
 def is_hebrew(text: str) -> bool:
     return any(ord(c) in HEBREW for c in text)
 
-
-@pytest.fixture(scope="module")
-def dj() -> Any:
-    """Django set up for forms, translations and unsaved models; yields maildiag.django."""
-    if not settings.configured:
-        settings.configure(
-            USE_I18N=True,
-            LANGUAGE_CODE="en",
-            INSTALLED_APPS=["django.contrib.contenttypes"],
-            DATABASES={},
-        )
-        django.setup()
-    import maildiag.django
-
-    return maildiag.django
 
 
 def errors_of(form: forms.Form, field: str = "email") -> list[ValidationError]:

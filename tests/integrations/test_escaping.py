@@ -9,11 +9,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import django
 import jinja2
 import pytest
 from django import forms
-from django.conf import settings
 from django.template import Context, Engine
 from hypothesis import given
 from hypothesis import settings as hsettings
@@ -115,16 +113,6 @@ def test_plain_text_in_jinja2_without_autoescape_is_the_shops_mistake_message_ht
     assert "<script>" in env.from_string("{{ d.message() }}").render(d=d)
     assert "<script>" not in env.from_string("{{ d.message_html() }}").render(d=d)
 
-
-@pytest.fixture(scope="module")
-def dj() -> Any:
-    if not settings.configured:
-        settings.configure(USE_I18N=True, LANGUAGE_CODE="en", INSTALLED_APPS=["django.contrib.contenttypes"],
-                           DATABASES={})
-        django.setup()
-    import maildiag.django
-
-    return maildiag.django
 
 
 @pytest.mark.usefixtures("maildiag_offline")

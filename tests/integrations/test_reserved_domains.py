@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import django
 import pytest
 from django import forms
-from django.conf import settings
 from pydantic import BaseModel, ValidationError
 
 import maildiag
@@ -87,16 +85,6 @@ def test_an_allowed_reserved_domain_is_not_judged_by_public_dns(address: str, al
     refused = maildiag.diagnose(address, resolver=fake)
     assert refused.verdict is Verdict.UNDELIVERABLE
 
-
-@pytest.fixture(scope="module")
-def dj() -> Any:
-    if not settings.configured:
-        settings.configure(USE_I18N=True, LANGUAGE_CODE="en", INSTALLED_APPS=["django.contrib.contenttypes"],
-                           DATABASES={})
-        django.setup()
-    import maildiag.django
-
-    return maildiag.django
 
 
 @pytest.mark.usefixtures("maildiag_offline")
