@@ -363,7 +363,7 @@ def _smtp(draft: _Draft, local: str, domain: str, options: Options) -> _ProbeFlo
         return
     target = next(
         ((h.host, ip) for h in draft.mx for ip in h.addresses
-         if _routable(ip, options) and address_allowed(ip, options.allow_private_addresses)),
+         if _routable(ip, options)),
         None,
     )
     if target is None:
