@@ -164,9 +164,9 @@ def clear_value_caches() -> None:
 
     The data tables (loaded once, unbounded ``functools.cache``) stay loaded.
     """
-    from maildiag.bounce import _parse
+    from maildiag.bounce import _addresses, _mime, _parse, _records
 
-    for module in (_parse, reasons):
+    for module in (_parse, _mime, _addresses, _records, reasons):
         for obj in vars(module).values():
             info = getattr(obj, "cache_info", None)
             if info is not None and info().maxsize is not None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import email_validator
 import pytest
 
-from maildiag.bounce import BounceKind, _parse, parse_bounce
+from maildiag.bounce import BounceKind, _addresses, _limits, _mime, parse_bounce
 
 _REFUSAL = "550 5.1.1 <jane@example.org>: Recipient address rejected: User unknown\n"
 
@@ -66,9 +66,9 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return real(address, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(email_validator, "validate_email", counting)
-    _parse._valid_address.cache_clear()
+    _addresses._valid_address.cache_clear()
     yield calls
-    _parse._valid_address.cache_clear()
+    _addresses._valid_address.cache_clear()
 
 
 def test_a_dsn_naming_thousands_of_recipients_checks_only_as_many_as_are_reported(validations: list[str]) -> None:
@@ -80,16 +80,16 @@ def test_a_dsn_naming_thousands_of_recipients_checks_only_as_many_as_are_reporte
         + "".join(unit.format(i) for i in range(20_000)) + "--B--\n"
     ).encode()
     report = parse_bounce(raw, max_bytes=1 << 24)
-    assert len(report.failures) == _parse._MAX_RECIPIENTS
+    assert len(report.failures) == _limits.MAX_RECIPIENTS
     assert report.failures[0].recipient == "u0@example.org"
-    assert len(validations) <= 2 * _parse._MAX_RECIPIENTS
+    assert len(validations) <= 2 * _limits.MAX_RECIPIENTS
 
 
 def test_an_exim_header_naming_thousands_of_recipients_checks_a_bounded_number(validations: list[str]) -> None:
     names = ",\n ".join(f"u{i}@example.org" for i in range(20_000))
     report = parse_bounce(_bounce(failed=names), max_bytes=1 << 24)
-    assert len(report.failures) == _parse._MAX_RECIPIENTS
-    assert len(validations) <= 4 * _parse._MAX_RECIPIENTS
+    assert len(report.failures) == _limits.MAX_RECIPIENTS
+    assert len(validations) <= 4 * _limits.MAX_RECIPIENTS
 
 
 def test_a_huge_folded_final_recipient_is_read_from_its_start(validations: list[str]) -> None:
@@ -126,7 +126,7 @@ def test_parameters_are_read_from_a_bounded_prefix_of_the_content_type() -> None
     characters, RFC 2046 §5.1.1)."""
     params = ';\n a="b"' * 100_000
     raw = _bounce().replace(b'boundary="B"', b'boundary="B"' + params.encode())
-    msg = email.message_from_bytes(raw, _class=_parse._BoundedMessage, policy=email.policy.compat32)
+    msg = email.message_from_bytes(raw, _class=_mime.BoundedMessage, policy=email.policy.compat32)
     assert msg.get_boundary() == "B"
     assert len(msg.get_params() or ()) < 1000
     report = parse_bounce(raw, max_bytes=1 << 24)

@@ -40,7 +40,7 @@ import email.policy  # noqa: E402
 import pathlib  # noqa: E402
 import random  # noqa: E402
 
-from maildiag.bounce import _parse  # noqa: E402
+from maildiag.bounce._parse import parse_message  # noqa: E402
 
 CORPUS = pathlib.Path(__file__).resolve().parents[1] / "corpora" / "bounces-dev"
 
@@ -48,7 +48,7 @@ CORPUS = pathlib.Path(__file__).resolve().parents[1] / "corpora" / "bounces-dev"
 def _parse_unguarded(raw: bytes) -> BounceReport:
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     try:
-        return _parse._parse(msg, None)
+        return parse_message(msg, None)
     except RecursionError:  # deep MIME nesting is reported as such by parse_bounce
         return parse_bounce(raw)
 

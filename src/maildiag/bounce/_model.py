@@ -77,7 +77,7 @@ class BounceRecipient:
         """The address's diagnosis, led by the bounce finding (made once, on first access)."""
         made = self._diagnosis
         if made is None:
-            from maildiag.bounce._parse import recipient_diagnosis
+            from maildiag.bounce._records import recipient_diagnosis
 
             made = recipient_diagnosis(self)
             object.__setattr__(self, "_diagnosis", made)

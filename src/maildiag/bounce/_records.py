@@ -1,0 +1,255 @@
+"""From what a decoder found to a :class:`BounceRecipient`: status, reply, stage and reason.
+
+A decoder yields :class:`Record` values (one per failed recipient); :func:`finish` reads the
+status code (RFC 3463), the reply code (RFC 5321 §4.2), the SMTP stage and the remote host out
+of their text and classifies the reason once, with :func:`maildiag.bounce.reasons.classify`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+
+from maildiag import catalog
+from maildiag.bounce import reasons
+from maildiag.bounce._limits import MAX_COMMAND_TEXT, MAX_DIAGNOSTIC, MAX_TEXT
+from maildiag.bounce._model import BounceRecipient
+from maildiag.model import Diagnosis, Verdict
+
+
+@dataclasses.dataclass(slots=True)
+class Record:
+    """One recipient as a decoder found it (private, mutable while decoding)."""
+
+    recipient: str
+    original: str | None = None
+    action: str = "failed"
+    status: str | None = None
+    reply_code: int | None = None
+    diagnostic: str = ""
+    remote_mta: str | None = None
+    reason: str | None = None  # set by decoders that know it (ARF, SES, auto-reply)
+    context: str = ""  # extra text for classification only
+    scope: str = ""  # the recipient's part of the explanation: read for the SMTP stage only
+    diagnostic_type: str = ""  # RFC 3464 §2.3.6 diagnostic-type (smtp, x-unix...)
+    explanation: str = ""  # the whole explanation, read for the reason when the rest says none
+
+
+STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
+
+
+_REPLY_STATUS = re.compile(r"(?<!\d)([245][0-5]\d)[ -]{1,3}[#(]?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)")
+
+
+_REPLY = re.compile(r"(?:^|[\s:;(<'\"=\]])([245][0-5]\d)(?=[ -]|$)", re.MULTILINE)
+
+
+_REMOTE_HOST = re.compile(
+    r"(?:host|server|mx)\s{1,4}([A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,24})\.?\s{0,4}\[",
+    re.IGNORECASE,
+)
+
+
+_SMTP_CONT = re.compile(r"(?m)^\s{0,8}[245]\d\d-(?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+
+
+#: Where a bounce names the SMTP command that was refused: Postfix "(in reply to RCPT TO
+#: command)", Exim "after RCPT TO:" / "after end of data", Sendmail's transcript ">>> DATA",
+#: qmail-style "during RCPT", and the like. Case matters: commands are upper case on the wire.
+_COMMAND_RE = re.compile(
+    r"(?:in reply to (?:the )?(?:end of )?|after (?:the )?|>>>>? ?|during |while sending |"
+    r"did not like our |for |at |SMTP command |command:? |command was |error on |SMTP:|\[)"
+    r"(HELO|EHLO|STARTTLS|AUTH|MAIL FROM|MAIL From|MAIL|RCPT TO|RCPT To|RCPT_TO|RCPT|DATA|"
+    r"end of data|initial connection|greeting|connect(?:ion)?)\b"
+    r"|does not like (recipient|sender)\b"
+)
+
+
+_COMMAND_WORDS = ("RCPT", "DATA", "MAIL", "HELO", "EHLO", "STARTTLS", "AUTH", "connect",
+                  "end of data", "greeting", "does not like")
+
+
+_COMMAND_NAMES = {"MAIL FROM": "MAIL", "MAIL From": "MAIL", "RCPT TO": "RCPT", "RCPT To": "RCPT",
+                  "RCPT_TO": "RCPT", "recipient": "RCPT", "sender": "MAIL",
+                  "end of data": "DATA", "initial connection": "CONN", "greeting": "CONN",
+                  "connect": "CONN", "connection": "CONN"}
+
+
+def _one_line(text: str) -> str:
+    text = _SMTP_CONT.sub("", text)
+    return " ".join(text.split())[:MAX_DIAGNOSTIC]
+
+
+def finish(rec: Record) -> BounceRecipient:
+    diagnostic = _one_line(rec.diagnostic)
+    context = _one_line(rec.context) if rec.context else ""
+    text = diagnostic or context
+    # Status and reply code: the DSN's own fields first, then the text.
+    status = rec.status
+    reply = rec.reply_code
+    m = _REPLY_STATUS.search(text)
+    if m:
+        reply = reply or int(m.group(1))
+        found = m.group(2)
+        if status is None or (status.endswith(".0.0") and found[0] == status[0]):
+            status = found
+    if status is None:
+        sm = STATUS_RE.search(text)
+        if sm:
+            status = ".".join(sm.groups())
+    if reply is None:
+        rm = _REPLY.search(text)
+        if rm:
+            reply = int(rm.group(1))
+    if status is None and reply is not None:
+        status = f"{str(reply)[0]}.0.0"
+    remote = rec.remote_mta
+    if remote is None:
+        hm = _REMOTE_HOST.search(text)
+        if hm:
+            remote = hm.group(1).lower()
+    if not diagnostic:
+        diagnostic = context
+    command = _smtp_command(rec.diagnostic, rec.context, rec.scope)
+    if rec.reason is not None:
+        reason = rec.reason
+    else:
+        reason = reasons.classify(
+            status, " ".join((rec.diagnostic, rec.context)), command=command, action=rec.action
+        )
+        if reason == "undetermined" and rec.explanation:
+            reason = reasons.classify(status, rec.explanation, command=command, action=rec.action)
+        if rec.diagnostic_type == "x-unix" and reason in _LOCAL_MAILER_REASONS:
+            # RFC 3464 §2.3.6: an X-Unix diagnostic is the exit status or output of the local
+            # delivery program (procmail, a pipe). Unless it names a cause (quota, virus...),
+            # the receiving system's mailer failed, whatever words it printed.
+            reason = "receiver_error"
+        if (
+            reason == "filtered"
+            and (rec.remote_mta or remote or "").lower().rstrip(".").endswith("docomo.ne.jp")
+            and not (status or "").startswith(("5.2.", "4.2."))
+        ):
+            # NTT DoCoMo accepts every RCPT and answers "550 Unknown user" after DATA when the
+            # recipient's reception settings refuse this sender (a mailbox status X.2.x, when
+            # given, is its domain filter instead): the sender is refused, not the message.
+            reason = "sender_rejected"
+        if reason == "undetermined" and rec.recipient.lower().endswith("@googlegroups.com"):
+            # A Google Groups notice (in the poster's language, with no code) that the group
+            # does not exist or does not take posts from this sender: the sender is refused.
+            reason = "sender_rejected"
+    permanent = _permanent(status, reply, rec.action, context)
+    # A delay warning is never hard, whatever text it quotes: the message is still being
+    # tried and the address may well work (issue 11.3).
+    hard = (
+        reason not in reasons.NON_FAILURE_REASONS
+        and not _is_delay_warning(rec.action, context)
+        and reasons.is_hard(reason, status)
+    )
+    recipient = rec.recipient
+    return BounceRecipient(
+        recipient=recipient,
+        original_recipient=rec.original,
+        action=rec.action,
+        status=status,
+        reply_code=reply,
+        diagnostic=diagnostic,
+        remote_mta=remote,
+        reason=reason,
+        hard=hard,
+        permanent=permanent,
+        smtp_command=command,
+    )
+
+
+#: Reasons that an X-Unix (local delivery program) diagnostic turns into a mailer error.
+_LOCAL_MAILER_REASONS = frozenset({"undetermined", "protocol", "user_unknown", "filtered"})
+
+
+def _smtp_command(*texts: str) -> str | None:
+    """The SMTP command a failure answered, as the bounce's text reports it (last one said)."""
+    for text in texts:
+        found = None
+        if not any(word in text for word in _COMMAND_WORDS):
+            continue  # the cheap test first: most texts name no stage at all
+        for m in _COMMAND_RE.finditer(" ".join(text[:MAX_COMMAND_TEXT].split())):
+            found = m.group(1) or m.group(2)
+        if found is not None:
+            return _COMMAND_NAMES.get(found, found)
+    return None
+
+
+#: The wording of a delay warning (Exim "has not yet been delivered ... attempts will
+#: continue", Sendmail "could not send message for past 4 hours ... Will keep trying",
+#: Postfix "Delayed Mail (still being retried)"): the message is still queued, so the
+#: failure is temporary whatever codes the text quotes (issue 11.3).
+_DELAY_WORDING = re.compile(
+    r"has not yet been delivered|attempts will continue|will keep trying|still being retried"
+    r"|could not send message for past|message still undelivered|this is a warning message only"
+    r"|delivery (?:has been|is) delayed|will be retried",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _is_delay_warning(action: str, context: str) -> bool:
+    """A warning that the message is still queued (RFC 3464 ``Action: delayed``, or the wording)."""
+    return action == "delayed" or _DELAY_WORDING.search(context[:MAX_TEXT]) is not None
+
+
+def _permanent(status: str | None, reply: int | None, action: str, context: str) -> bool:
+    if _is_delay_warning(action, context):
+        return False
+    if status:
+        return status.startswith("5")
+    if reply:
+        return str(reply).startswith("5")
+    return "temporary" not in context.lower()
+
+
+@functools.lru_cache(maxsize=2048)
+def _base_diagnosis(address: str) -> Diagnosis:
+    from maildiag.api import diagnose
+
+    try:
+        return diagnose(address, offline=True)
+    except Exception:
+        # diagnose() promises not to raise on any string; should a bug in another check
+        # break that promise, the bounce's own finding must still reach support.
+        return Diagnosis(address=address, normalized=address, verdict=Verdict.UNKNOWN,
+                         domain=address.rpartition("@")[2], checks=("syntax",))
+
+
+def recipient_diagnosis(r: BounceRecipient) -> Diagnosis:
+    """The offline diagnosis of ``r``'s address, led by the bounce's own finding."""
+    return _diagnosis(r.recipient, r.reason, r.status, r.reply_code, r.diagnostic, r.remote_mta)
+
+
+def _diagnosis(
+    address: str, reason: str, status: str | None, reply: int | None, diagnostic: str,
+    remote: str | None,
+) -> Diagnosis:
+    """The address's offline diagnosis, led by the bounce's own finding."""
+    base = _base_diagnosis(address)
+    code = f"bounce.{reason}"
+    evidence = [e for e in (f"status {status}" if status else "", f"reply {reply}" if reply else "",
+                            f"remote {remote}" if remote else "", diagnostic[:300]) if e]
+    finding = catalog.make(
+        code,
+        {"address": address, "domain": address.rpartition("@")[2], "status": status or ""},
+        evidence,
+    )
+    entry = catalog.info(code)
+    verdict = entry.verdict or base.verdict
+    blame = entry.blame
+    confidence = entry.confidence
+    if base.suggestion is not None and entry.blame.value in ("address", "domain"):
+        # A typo'd address that bounced: offering the correction is the fix.
+        verdict = Verdict.FIX
+    return dataclasses.replace(
+        base,
+        findings=(finding, *base.findings),
+        verdict=verdict,
+        blame=blame,
+        confidence=confidence,
+        checks=(*base.checks, "bounce"),
+    )
