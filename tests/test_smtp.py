@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from maildiag import Options, Verdict, adiagnose, diagnose
+from maildiag import Options, Verdict, _core, adiagnose, diagnose
 from maildiag._core import Probe, ProbeResult, Query, classify, interpret, plan
 from maildiag.model import Blame, DnsAnswer, DnsStatus
 from maildiag.smtp import Reply, address_allowed, parse_reply, probe
@@ -127,6 +127,8 @@ UNKNOWN = Reply(550, "5.1.1", "User unknown")
         pytest.param(ProbeResult(P, "done", rcpts=rcpts(Reply(554, "", "Client host blocked by Spamhaus"))),
                      "smtp.blocked", id="blocklist-text"),
         pytest.param(ProbeResult(P, "done", rcpts=rcpts(Reply(553, "5.1.3", "Bad address syntax"))),
+                     "smtp.mailbox_unknown", id="bad-mailbox-syntax"),  # RFC 3463 X.1.3: a bad address
+        pytest.param(ProbeResult(P, "done", rcpts=rcpts(Reply(501, "5.5.4", "Invalid command arguments"))),
                      "smtp.rejected", id="other-5xx"),
         pytest.param(ProbeResult(P, "mail", reply=Reply(550, "5.7.1", "Listed at zen.spamhaus.org")),
                      "smtp.blocked", id="blocked-at-mail"),
@@ -161,9 +163,39 @@ def test_parse_reply(code: int, message: str, expected: Reply) -> None:
     assert parse_reply(code, message) == expected
 
 
-def test_enhanced_code_decides_before_text() -> None:
-    assert classify(Reply(550, "5.7.1", "user unknown")) == "blocked"
+def test_the_prober_reads_replies_as_the_bounce_parser_does() -> None:
+    """One classifier of SMTP replies (maildiag._replies): a specific status code beats a
+    catch-all word, a specific phrase beats a generic code (X.7.1, X.0.0), and the prober
+    and the bounce parser agree on every reply."""
     assert classify(Reply(550, "5.1.1", "blocked")) == "unknown"
+    assert classify(Reply(550, "5.7.1", "user unknown")) == "unknown"
+    assert classify(Reply(550, "5.7.1", "Service unavailable, client host blocked")) == "blocked"
+    assert classify(Reply(550, "", "Requested action not taken: mailbox unavailable")) == "unknown"
+    assert classify(Reply(552, "", "Requested mail action aborted")) == "full"  # RFC 5321 §4.2.3
+    assert classify(Reply(450, "4.7.1", "Greylisted, please try again later")) == "greylisted"
+    assert classify(Reply(452, "4.2.2", "Mailbox full")) == "full"
+    assert classify(Reply(451, "4.3.0", "Temporary local problem")) == "deferred"
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [
+        (Reply(550, "5.1.1", "<jane@example.com>: Recipient address rejected: User unknown"), "unknown"),
+        (Reply(550, "5.2.1", "The email account that you tried to reach is disabled."), "unknown"),
+        (Reply(552, "5.2.2", "The email account that you tried to reach is over quota."), "full"),
+        (Reply(554, "5.7.1", "Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"),
+         "blocked"),
+        (Reply(550, "5.7.26", "Unauthenticated email from example.com is not accepted due to domain's DMARC policy"),
+         "blocked"),
+    ],
+)
+def test_probe_and_bounce_agree(reply: Reply, kind: str) -> None:
+    """The same reply quoted in a bounce gets the reason the prober's answer stands for."""
+    from maildiag.bounce import reasons
+
+    assert classify(reply) == kind
+    reason = reasons.classify(reply.enhanced, reply.text, command="RCPT", reply_code=reply.code)
+    assert _core._PROBE_KIND.get(reason, "rejected") == kind
 
 
 def drive_to_probe(address: str, options: Options, mx_ip: str) -> tuple[Any, Any]:

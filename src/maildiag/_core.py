@@ -13,12 +13,11 @@ only run queries; no rule is written twice, and tests drive the core with no net
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from types import MappingProxyType
 
-from maildiag import catalog, flags, providers, syntax, typo
+from maildiag import _replies, catalog, flags, providers, syntax, typo
 from maildiag.model import (
     Blame,
     Diagnosis,
@@ -389,53 +388,43 @@ def _smtp(draft: _Draft, local: str, domain: str, options: Options) -> _ProbeFlo
         draft.findings.extend(interpret(result))
 
 
-_USER_UNKNOWN = re.compile(
-    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|doesn't exist"
-    r"|mailbox (is )?(unavailable|not found)|recipient (not found|unknown)|invalid (recipient|mailbox)"
-    r"|unknown (recipient|mailbox)|address rejected: user",
-    re.I,
-)
-_FULL = re.compile(r"over ?quota|quota exceeded|mailbox (is )?full|insufficient (system )?storage", re.I)
-_GREYLIST = re.compile(r"grey ?list|gray ?list|try again later|temporarily deferred", re.I)
-_BLOCKED = re.compile(
-    r"block|black ?list|deny ?list|spamhaus|spamcop|barracudacentral|listed|reputation|policy|"
-    r"not allowed|access denied|relay",
-    re.I,
-)
+#: The prober's answer for each reason of the one reply classifier (maildiag._replies): what
+#: an RCPT reply means for the address being checked. Anything else refused is "rejected".
+_PROBE_KIND: Mapping[str, str] = MappingProxyType({
+    "user_unknown": "unknown",
+    "mailbox_disabled": "unknown",
+    "mailbox_full": "full",
+    "blocked": "blocked",
+    "spam": "blocked",
+    "policy": "blocked",
+    "auth_failure": "blocked",
+    "sender_rejected": "blocked",
+    "rate_limited": "blocked",
+    "content": "blocked",
+    "suppressed": "blocked",
+})
 
 
 def classify(reply: Reply) -> str:
     """What one RCPT reply says: ``accepted``, ``unknown``, ``full``, ``greylisted``,
     ``deferred``, ``blocked`` or ``rejected``.
 
-    The RFC 3463 enhanced status decides first (a 5.7.1 is a policy block, never a missing
-    mailbox); the basic code and the reply text only when there is none.
+    The reason comes from the one classifier of SMTP replies (:func:`maildiag._replies.classify`,
+    the bounce parser's too: RFC 3463 code and reply text, the reply answering RCPT TO);
+    a transient reply (4yz, RFC 5321 §4.2.1) is a deferral whatever it says, unless the
+    mailbox is full.
     """
-    code, enhanced, text = reply.code, reply.enhanced, reply.text
+    code, text = reply.code, reply.text
     if 200 <= code < 300:
         return "accepted"
-    transient = 400 <= code < 500
-    if enhanced:
-        _, subject, detail = enhanced.split(".")
-        if (subject, detail) == ("2", "2"):
-            return "full"
-        if transient:
-            return "greylisted" if _GREYLIST.search(text) else "deferred"
-        if subject == "7":
-            return "blocked"
-        if (subject, detail) in {("1", "1"), ("1", "6"), ("2", "1")}:
-            # 5.1.1 bad mailbox, 5.1.6 moved, 5.2.1 disabled: mail to it bounces.
-            return "unknown"
-        return "rejected"
-    if _FULL.search(text) or code == 552:
+    # Without an enhanced code the basic code's class stands for it (RFC 3463 §2: X.0.0).
+    status = reply.enhanced or f"{str(code)[0]}.0.0"
+    reason = _replies.classify(status, text, command="RCPT", reply_code=code)
+    if reason == "mailbox_full":
         return "full"
-    if transient:
-        return "greylisted" if _GREYLIST.search(text) else "deferred"
-    if _USER_UNKNOWN.search(text):
-        return "unknown"
-    if _BLOCKED.search(text):
-        return "blocked"
-    return "rejected"
+    if 400 <= code < 500:
+        return "greylisted" if _replies.is_greylisting(text) else "deferred"
+    return _PROBE_KIND.get(reason, "rejected")
 
 
 def interpret(result: ProbeResult) -> list[Finding]:

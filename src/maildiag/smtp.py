@@ -17,14 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import re
 
 from maildiag._ip import is_public_unicast, is_unusable
+from maildiag._replies import STATUS_AT_START
 
 __all__ = ["Probe", "ProbeResult", "Reply", "address_allowed", "parse_reply", "probe"]
-
-#: RFC 3463 §2: class.subject.detail at the start of the reply text.
-_ENHANCED = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$)")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -96,7 +93,7 @@ def address_allowed(ip: str, allow_private: bool) -> bool:
 def parse_reply(code: int, message: str) -> Reply:
     """Split aiosmtplib's ``(code, message)`` into a :class:`Reply`."""
     text = " ".join(message.split())
-    match = _ENHANCED.match(text)
+    match = STATUS_AT_START.match(text)
     enhanced = ""
     if match and match.group(1) == str(code)[0]:
         # RFC 3463 §3: the enhanced class must agree with the basic code's first digit.

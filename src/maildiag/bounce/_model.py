@@ -128,7 +128,7 @@ class BounceRecipient:
 
     @classmethod
     def _read(cls, f: _Fields) -> BounceRecipient:
-        from maildiag.bounce.reasons import _STATUS, SMTP_COMMANDS, reason_names
+        from maildiag._replies import SMTP_COMMANDS, STATUS, reason_names
 
         reason = f.text("reason")
         if reason not in reason_names():
@@ -136,7 +136,7 @@ class BounceRecipient:
             # an empty or unknown one would only fail later, on first access.
             f.fail(f"{f.where}.reason", "a bounce reason (maildiag.bounce.reasons)", reason)
         status = f.optional_text("status")
-        if status is not None and not _STATUS.match(status):
+        if status is not None and not STATUS.match(status):
             f.fail(f"{f.where}.status", "an RFC 3463 status such as 5.1.1, or null", status)
         reply = f._get("reply_code", None)
         if reply is not None and (isinstance(reply, bool) or not isinstance(reply, int) or not 200 <= reply <= 599):

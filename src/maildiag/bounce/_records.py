@@ -11,8 +11,9 @@ import dataclasses
 import functools
 import re
 
+from maildiag import _replies as reasons
 from maildiag import catalog
-from maildiag.bounce import reasons
+from maildiag._replies import REPLY_WITH_STATUS, STATUS_IN_TEXT
 from maildiag.bounce._limits import MAX_COMMAND_TEXT, MAX_DIAGNOSTIC, MAX_TEXT
 from maildiag.bounce._model import BounceRecipient
 from maildiag.model import Diagnosis, Verdict
@@ -34,12 +35,6 @@ class Record:
     scope: str = ""  # the recipient's part of the explanation: read for the SMTP stage only
     diagnostic_type: str = ""  # RFC 3464 §2.3.6 diagnostic-type (smtp, x-unix...)
     explanation: str = ""  # the whole explanation, read for the reason when the rest says none
-
-
-STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
-
-
-_REPLY_STATUS = re.compile(r"(?<!\d)([245][0-5]\d)[ -]{1,3}[#(]?([245]\.\d{1,3}\.\d{1,3})(?!\.?\d)")
 
 
 _REPLY = re.compile(r"(?:^|[\s:;(<'\"=\]])([245][0-5]\d)(?=[ -]|$)", re.MULTILINE)
@@ -88,14 +83,14 @@ def finish(rec: Record) -> BounceRecipient:
     # Status and reply code: the DSN's own fields first, then the text.
     status = rec.status
     reply = rec.reply_code
-    m = _REPLY_STATUS.search(text)
+    m = REPLY_WITH_STATUS.search(text)
     if m:
         reply = reply or int(m.group(1))
         found = m.group(2)
         if status is None or (status.endswith(".0.0") and found[0] == status[0]):
             status = found
     if status is None:
-        sm = STATUS_RE.search(text)
+        sm = STATUS_IN_TEXT.search(text)
         if sm:
             status = ".".join(sm.groups())
     if reply is None:
@@ -115,11 +110,11 @@ def finish(rec: Record) -> BounceRecipient:
     if rec.reason is not None:
         reason = rec.reason
     else:
-        reason = reasons.classify(
-            status, " ".join((rec.diagnostic, rec.context)), command=command, action=rec.action
-        )
+        said = " ".join((rec.diagnostic, rec.context))
+        reason = reasons.classify(status, said, command=command, action=rec.action, reply_code=reply)
         if reason == "undetermined" and rec.explanation:
-            reason = reasons.classify(status, rec.explanation, command=command, action=rec.action)
+            reason = reasons.classify(status, rec.explanation, command=command, action=rec.action,
+                                      reply_code=reply)
         if rec.diagnostic_type == "x-unix" and reason in _LOCAL_MAILER_REASONS:
             # RFC 3464 §2.3.6: an X-Unix diagnostic is the exit status or output of the local
             # delivery program (procmail, a pipe). Unless it names a cause (quota, virus...),

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
+from maildiag._replies import STATUS_IN_TEXT
 from maildiag.bounce._addresses import blocks_by_address, first_address
 from maildiag.bounce._limits import MAX_RECIPIENTS, MAX_TEXT
 from maildiag.bounce._mime import Parts, read_fields, typed
 from maildiag.bounce._model import BounceKind
-from maildiag.bounce._records import STATUS_RE, Record
+from maildiag.bounce._records import Record
 from maildiag.bounce.decoders._message import Decoded, Message
 
 #: RFC 3464 §2.3.3 actions that are not failures; "deliverable" is what Sendmail and Postfix
@@ -97,7 +98,7 @@ def _set_field(record: Record, name: str, value: str) -> None:
     if name == "action":
         record.action = value.lower().split()[0] if value.split() else "failed"
     elif name == "status":
-        m = STATUS_RE.search(value)
+        m = STATUS_IN_TEXT.search(value)
         record.status = ".".join(m.groups()) if m else None
         comment = value[m.end() :].strip(" \t()") if m else ""
         if comment:
