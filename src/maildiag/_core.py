@@ -655,3 +655,26 @@ def decide(draft: _Draft, options: Options) -> Diagnosis:
 
 
 _NO_VERSIONS: Mapping[str, str] = MappingProxyType({})
+
+def redecide(
+    diagnosis: Diagnosis, findings: Iterable[Finding], *, check: str, suggestion: str | None
+) -> Diagnosis:
+    """``diagnosis`` with ``findings`` of a check made outside the flow (a bounce) added,
+    decided anew by :func:`decide`: one verdict rule for every path. The added findings
+    lead the result (they are why it was asked for: a bounce row's own reason)."""
+    added = tuple(findings)
+    draft = _Draft(
+        address=diagnosis.address,
+        normalized=diagnosis.normalized,
+        domain=diagnosis.domain,
+        suggestion=suggestion,
+        findings=[*added, *diagnosis.findings],
+        mx=list(diagnosis.mx),
+        providers=diagnosis.providers,
+        dns=list(diagnosis.dns),
+        checks=(*diagnosis.checks, check),
+    )
+    decided = decide(draft, Options())
+    rest = tuple(f for f in decided.findings if f not in added)
+    return dataclasses.replace(decided, findings=(*added, *rest))
+

@@ -233,18 +233,14 @@ def _diagnosis(
         {"address": address, "domain": address.rpartition("@")[2], "status": status or ""},
         evidence,
     )
-    entry = catalog.info(code)
-    verdict = entry.verdict or base.verdict
-    blame = entry.blame
-    confidence = entry.confidence
-    if base.suggestion is not None and entry.blame.value in ("address", "domain"):
-        # A typo'd address that bounced: offering the correction is the fix.
-        verdict = Verdict.FIX
-    return dataclasses.replace(
-        base,
-        findings=(finding, *base.findings),
-        verdict=verdict,
-        blame=blame,
-        confidence=confidence,
-        checks=(*base.checks, "bounce"),
-    )
+    # A typo'd address that bounced: the correction is the fix. When the remote server
+    # answered about the mailbox or the message instead (full, blocked, spam...), the domain
+    # is real, and a correction would send the customer away from it.
+    if catalog.info(code).blame.value not in ("address", "domain") and base.suggestion is not None:
+        fixes = [f for f in base.findings if catalog.info(f.code).verdict is Verdict.FIX]
+        base = dataclasses.replace(
+            base, suggestion=None, findings=tuple(f for f in base.findings if f not in fixes)
+        )
+    from maildiag._core import redecide
+
+    return redecide(base, (finding,), check="bounce", suggestion=base.suggestion)
