@@ -40,3 +40,52 @@ def test_one_verdict_rule(address: str, reason: str, verdict: Verdict, blame: Bl
     assert d.checks[-1] == "bounce"
     if suggestion is None:
         assert not any(f.code == "domain.typo" for f in d.findings)
+
+
+_UNROUTEABLE = """\
+From: Mail Delivery System <Mailer-Daemon@{reporter}>
+To: shop@shop.example
+Subject: Mail delivery failed: returning message to sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary=b
+
+--b
+Content-Type: text/plain
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  {rcpt}
+    Unrouteable address
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; {reporter}
+
+Action: failed
+Final-Recipient: rfc822;{rcpt}
+Status: 5.0.0
+
+--b--
+"""
+
+
+@pytest.mark.parametrize(
+    ("reporter", "rcpt", "reason"),
+    [
+        # The reporting MTA is a host of the recipient's domain: the domain exists, no mailbox.
+        ("mta.shop.example", "ghost@shop.example", "user_unknown"),
+        ("shop.example", "ghost@shop.example", "user_unknown"),
+        # Another domain's address: no route to its domain.
+        ("mta.shop.example", "jane@nowhere.example", "domain_not_found"),
+        ("shop.example.net", "ghost@shop.example", "domain_not_found"),
+    ],
+)
+def test_unrouteable_at_the_reporters_own_domain_is_a_missing_user(reporter: str, rcpt: str, reason: str) -> None:
+    from maildiag.bounce import parse_bounce
+
+    [r] = parse_bounce(_UNROUTEABLE.format(reporter=reporter, rcpt=rcpt)).failures
+    assert (r.recipient, r.reason) == (rcpt, reason)

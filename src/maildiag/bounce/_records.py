@@ -35,6 +35,7 @@ class Record:
     scope: str = ""  # the recipient's part of the explanation: read for the SMTP stage only
     diagnostic_type: str = ""  # RFC 3464 §2.3.6 diagnostic-type (smtp, x-unix...)
     explanation: str = ""  # the whole explanation, read for the reason when the rest says none
+    reporting_mta: str | None = None  # RFC 3464 §2.2.2 Reporting-MTA: the MTA that wrote the report
 
 
 _REPLY = re.compile(r"(?:^|[\s:;(<'\"=\]])([245][0-5]\d)(?=[ -]|$)", re.MULTILINE)
@@ -129,6 +130,11 @@ def finish(rec: Record) -> BounceRecipient:
             # recipient's reception settings refuse this sender (a mailbox status X.2.x, when
             # given, is its domain filter instead): the sender is refused, not the message.
             reason = "sender_rejected"
+        if reason == "domain_not_found" and _serves_domain(rec.reporting_mta, rec.recipient):
+            # The MTA that wrote the report is a host of the recipient's own domain, so that
+            # domain exists: it found no route for the mailbox (Exim's "Unrouteable address"
+            # for a local domain), which is a missing user.
+            reason = "user_unknown"
         if reason == "undetermined" and rec.recipient.lower().endswith("@googlegroups.com"):
             # A Google Groups notice (in the poster's language, with no code) that the group
             # does not exist or does not take posts from this sender: the sender is refused.
@@ -155,6 +161,12 @@ def finish(rec: Record) -> BounceRecipient:
         permanent=permanent,
         smtp_command=command,
     )
+
+
+def _serves_domain(host: str | None, address: str) -> bool:
+    """True when ``host`` is the address's domain or a host under it (mta.shop.example)."""
+    domain = address.rpartition("@")[2].lower()
+    return host is not None and "." in domain and (host == domain or host.endswith("." + domain))
 
 
 #: Reasons that an X-Unix (local delivery program) diagnostic turns into a mailer error.

@@ -47,6 +47,12 @@ class Message:
         return human_text(self.parts)
 
     @functools.cached_property
+    def head(self) -> str:
+        """The start of the explanation, lowercased, whitespace folded: where an MTA's fixed
+        wording is looked for (a notice wraps its sentences wherever its template does)."""
+        return " ".join(self.human[:4000].lower().split())
+
+    @functools.cached_property
     def from_address(self) -> str:
         return from_address(header_text(self.msg, "From"))
 

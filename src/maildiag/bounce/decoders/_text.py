@@ -76,8 +76,7 @@ class Family:
 
     def recognises(self, message: Message) -> bool:
         """True when the notice carries one of the family's signs."""
-        # Whitespace folded: a notice wraps its sentences wherever its template does.
-        head = " ".join(message.human[:4000].lower().split())
+        head = message.head
         if any(p in head for p in self.body):
             return True
         sender = message.msg.get("From")

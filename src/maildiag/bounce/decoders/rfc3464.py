@@ -24,6 +24,7 @@ DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded", "deliverable"
 
 def dsn_records(blocks: list[str]) -> list[Record]:
     records: list[Record] = []
+    reporting: str | None = None
     for block in blocks:
         current: Record | None = None
         pending_original: str | None = None
@@ -42,7 +43,8 @@ def dsn_records(blocks: list[str]) -> list[Record]:
                 continue
             if name == "reporting-mta":
                 # A per-message field (RFC 3464 §2.2): the MTA that wrote the report, not the
-                # remote one that refused (§2.3.5 Remote-MTA), so never a recipient's field.
+                # remote one that refused (§2.3.5 Remote-MTA); kept for every record below.
+                reporting = typed(value).lower().rstrip(".") or None
                 continue
             if name == "original-recipient":
                 pending_original = first_address(typed(value))
@@ -85,6 +87,7 @@ def dsn_records(blocks: list[str]) -> list[Record]:
             elif current is not None:
                 _set_field(current, name, value)
     for r in records:
+        r.reporting_mta = reporting
         if r.original and r.original.lower() == r.recipient.lower():
             r.original = None
     return records
