@@ -14,6 +14,7 @@ import re
 from maildiag import _replies as reasons
 from maildiag import catalog
 from maildiag._replies import REPLY_WITH_STATUS, STATUS_IN_TEXT
+from maildiag.bounce import _provider_rules
 from maildiag.bounce._limits import MAX_COMMAND_TEXT, MAX_DIAGNOSTIC, MAX_TEXT
 from maildiag.bounce._model import BounceRecipient
 from maildiag.model import Diagnosis, Verdict
@@ -121,24 +122,13 @@ def finish(rec: Record) -> BounceRecipient:
             # delivery program (procmail, a pipe). Unless it names a cause (quota, virus...),
             # the receiving system's mailer failed, whatever words it printed.
             reason = "receiver_error"
-        if (
-            reason == "filtered"
-            and (rec.remote_mta or remote or "").lower().rstrip(".").endswith("docomo.ne.jp")
-            and not (status or "").startswith(("5.2.", "4.2."))
-        ):
-            # NTT DoCoMo accepts every RCPT and answers "550 Unknown user" after DATA when the
-            # recipient's reception settings refuse this sender (a mailbox status X.2.x, when
-            # given, is its domain filter instead): the sender is refused, not the message.
-            reason = "sender_rejected"
         if reason == "domain_not_found" and _serves_domain(rec.reporting_mta, rec.recipient):
             # The MTA that wrote the report is a host of the recipient's own domain, so that
             # domain exists: it found no route for the mailbox (Exim's "Unrouteable address"
             # for a local domain), which is a missing user.
             reason = "user_unknown"
-        if reason == "undetermined" and rec.recipient.lower().endswith("@googlegroups.com"):
-            # A Google Groups notice (in the poster's language, with no code) that the group
-            # does not exist or does not take posts from this sender: the sender is refused.
-            reason = "sender_rejected"
+        # A receiving provider's own reading of its refusals (data/bounce_rules.toml).
+        reason = _provider_rules.apply(reason, status, rec.recipient, rec.remote_mta or remote)
     permanent = _permanent(status, reply, rec.action, context)
     # A delay warning is never hard, whatever text it quotes: the message is still being
     # tried and the address may well work (issue 11.3).
