@@ -236,7 +236,8 @@ def _text_match(text: str) -> tuple[str, Phrase] | None:
     if not norm:
         return None
     # Hundreds of phrases are tried per recipient: a plain ``in`` on the first part (a C
-    # substring search) rejects nearly all of them without a Python call.
+    # substring search) rejects nearly all of them without a Python call. (An index of the
+    # phrases by their first three letters was measured slower on the dev corpus's texts.)
     for name, first, more, phrase in _first_parts():
         if first in norm and (not more or phrase.matches(norm)):
             return name, phrase

@@ -157,9 +157,14 @@ def header_keys(msg: email.message.Message, *names: str) -> set[str]:
     an ASCII address needs no email-validator run: lower-cased, it is exactly the key
     ``valid_address`` gives. Non-ASCII ones still go through it (IDNA, NFC).
     """
+    wanted = {n.lower() for n in names}
     found: set[str] = set()
-    for name in names:
-        for value in msg.get_all(name) or ():
+    # One pass over the headers (get_all scans them all once per name, and a returned message
+    # has dozens of Received lines); a value is fetched as get_all would (compat32 turns 8-bit
+    # bytes into a Header) only when it is not plain ASCII.
+    for name, raw in msg.raw_items():
+        if name.lower() in wanted:
+            value = raw if isinstance(raw, str) and raw.isascii() else msg.policy.header_fetch_parse(name, raw)
             found |= _value_keys(str(value)[:MAX_ADDRESS_HEADER])
     return found
 

@@ -94,6 +94,13 @@ _SEPARATOR_GROUPS = _group_separators(("follow", "original", "copy", "returned",
 
 KNOWN_HEADERS = ("From", "To", "Subject", "Date", "Received", "Message-ID", "Return-Path",
                   "Content-Type", "MIME-Version", "Delivered-To", "Sender")
+_KNOWN_LOWER = frozenset(h.lower() for h in KNOWN_HEADERS)
+
+
+def has_message_headers(msg: email.message.Message) -> bool:
+    """True when ``msg`` has any header every message has one of (From, Date, Received...)."""
+    # keys() lists the names without fetching (and sanitising) any value.
+    return any(k.lower() in _KNOWN_LOWER for k in msg)
 
 
 class BoundedMessage(email.message.Message):
@@ -368,15 +375,32 @@ def block_headers(text: str) -> tuple[tuple[str, str], ...]:
     return _block_headers_of(text[:MAX_TEXT])  # the cache keeps bounded keys only
 
 
+#: A header line as the stdlib's parser tells one (RFC 5322 §2.2: printable ASCII but ":").
+_FIELD_NAME = re.compile(r"[\041-\071\073-\176]*:")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 @functools.lru_cache(maxsize=16)
 def _block_headers_of(text: str) -> tuple[tuple[str, str], ...]:
     # Cached for the few blocks of the message being read: the same block is asked for its
-    # senders and then for its recipient.
-    try:
-        msg = email.message_from_string(text, _class=BoundedMessage, policy=email.policy.compat32)
-    except Exception:
-        return ()
-    return tuple((k.lower(), str(v)) for k, v in msg.items())
+    # senders and then for its recipient. Read as the stdlib's compat32 parser reads a header
+    # block (same fields, same folded values: RFC 5322 §2.2.3), without building a message.
+    fields: list[tuple[str, str]] = []
+    for number, line in enumerate(_LINE_BREAK.split(text)):
+        if line[:1] in (" ", "\t"):
+            if fields:  # a continuation line: part of the field before it
+                name, value = fields[-1]
+                fields[-1] = (name, f"{value}\n{line}")
+            continue
+        if not line:
+            break  # the end of the header block
+        m = _FIELD_NAME.match(line)
+        if m is None:
+            if number == 0 and line.startswith("From "):
+                continue  # an mbox "From " line
+            break  # not a header: the body begins
+        fields.append((line[: m.end() - 1].lower(), line[m.end() :].lstrip(" \t").rstrip("\r\n")))
+    return tuple(fields)
 
 
 def human_text(parts: Parts) -> str:

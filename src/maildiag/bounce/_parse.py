@@ -24,7 +24,7 @@ import re
 from maildiag import catalog
 from maildiag.bounce import decoders
 from maildiag.bounce._limits import DEFAULT_MAX_BYTES, MAX_RECIPIENTS, MAX_TEXT
-from maildiag.bounce._mime import KNOWN_HEADERS, header_text, original_message, parse_bytes
+from maildiag.bounce._mime import has_message_headers, header_text, original_message, parse_bytes
 from maildiag.bounce._model import BounceKind, BounceReport
 from maildiag.bounce._records import finish
 from maildiag.bounce.decoders import Message
@@ -93,7 +93,7 @@ def parse_bounce(
             f"message must be bytes, str, a path or email.message.Message, not {type(message).__name__}"
         )
     try:
-        if raw_bytes is not None and not any(msg.get(h) is not None for h in KNOWN_HEADERS):
+        if raw_bytes is not None and not has_message_headers(msg):
             body = _headerless_bounce(raw_bytes, source)
             if body is not None:
                 return body
@@ -149,7 +149,7 @@ def parse_message(msg: email.message.Message, source: str | None, depth: int = 0
     subject = header_text(msg, "Subject")[:300]
     raw_id = msg.get("Message-ID")
     message_id = (str(raw_id).strip() or None) if raw_id else None
-    if not any(msg.get(h) is not None for h in KNOWN_HEADERS):
+    if not has_message_headers(msg):
         # Whatever this is (binary junk, a truncated file), it is not an RFC 5322 message.
         return _malformed("no message headers", source, subject)
     message = Message(msg, source, depth, subject)

@@ -129,12 +129,13 @@ def finish(rec: Record) -> BounceRecipient:
             reason = "user_unknown"
         # A receiving provider's own reading of its refusals (data/bounce_rules.toml).
         reason = _provider_rules.apply(reason, status, rec.recipient, rec.remote_mta or remote)
-    permanent = _permanent(status, reply, rec.action, context)
+    delayed = _is_delay_warning(rec.action, context)
+    permanent = _permanent(status, reply, delayed, context)
     # A delay warning is never hard, whatever text it quotes: the message is still being
     # tried and the address may well work (issue 11.3).
     hard = (
         reason not in reasons.NON_FAILURE_REASONS
-        and not _is_delay_warning(rec.action, context)
+        and not delayed
         and reasons.is_hard(reason, status)
     )
     recipient = rec.recipient
@@ -180,21 +181,23 @@ def _smtp_command(*texts: str) -> str | None:
 #: continue", Sendmail "could not send message for past 4 hours ... Will keep trying",
 #: Postfix "Delayed Mail (still being retried)"): the message is still queued, so the
 #: failure is temporary whatever codes the text quotes (issue 11.3).
-_DELAY_WORDING = re.compile(
-    r"has not yet been delivered|attempts will continue|will keep trying|still being retried"
-    r"|could not send message for past|message still undelivered|this is a warning message only"
-    r"|delivery (?:has been|is) delayed|will be retried",
-    re.IGNORECASE | re.MULTILINE,
+_DELAY_WORDING = (
+    "has not yet been delivered", "attempts will continue", "will keep trying", "still being retried",
+    "could not send message for past", "message still undelivered", "this is a warning message only",
+    "delivery has been delayed", "delivery is delayed", "will be retried",
 )
 
 
 def _is_delay_warning(action: str, context: str) -> bool:
     """A warning that the message is still queued (RFC 3464 ``Action: delayed``, or the wording)."""
-    return action == "delayed" or _DELAY_WORDING.search(context[:MAX_TEXT]) is not None
+    if action == "delayed":
+        return True
+    lowered = context[:MAX_TEXT].lower()  # plain substring tests: one C scan per phrase
+    return any(p in lowered for p in _DELAY_WORDING)
 
 
-def _permanent(status: str | None, reply: int | None, action: str, context: str) -> bool:
-    if _is_delay_warning(action, context):
+def _permanent(status: str | None, reply: int | None, delayed: bool, context: str) -> bool:
+    if delayed:
         return False
     if status:
         return status.startswith("5")

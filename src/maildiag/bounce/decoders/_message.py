@@ -53,8 +53,13 @@ class Message:
         return " ".join(self.human[:4000].lower().split())
 
     @functools.cached_property
+    def from_header(self) -> str:
+        """The notice's From, decoded (RFC 2047)."""
+        return header_text(self.msg, "From")
+
+    @functools.cached_property
     def from_address(self) -> str:
-        return from_address(header_text(self.msg, "From"))
+        return from_address(self.from_header)
 
     @functools.cached_property
     def failed_header(self) -> set[str]:

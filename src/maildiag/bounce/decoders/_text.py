@@ -79,8 +79,7 @@ class Family:
         head = message.head
         if any(p in head for p in self.body):
             return True
-        sender = message.msg.get("From")
-        return bool(self.sender) and isinstance(sender, str) and any(p in sender.lower() for p in self.sender)
+        return bool(self.sender) and any(p in message.from_header.lower() for p in self.sender)
 
     def decode(self, message: Message) -> Decoded | None:
         """The notice read by the generic reader, when it is this family's."""

@@ -12,7 +12,6 @@ import email.message
 import email.policy
 
 from maildiag.bounce._addresses import DAEMON_LOCALS, valid_address
-from maildiag.bounce._mime import header_text
 from maildiag.bounce._model import BounceKind
 from maildiag.bounce._records import Record
 from maildiag.bounce.decoders._message import Decoded, Message
@@ -63,7 +62,7 @@ def decode(message: Message) -> Decoded | None:
         or from_local in DAEMON_LOCALS
         or "mailer-daemon" in from_addr.lower()
         or any(w in subject for w in BOUNCE_SUBJECT)
-        or "mail delivery" in header_text(msg, "From").lower()
+        or "mail delivery" in message.from_header.lower()
     )
     if bounce_signals and (from_local in DAEMON_LOCALS or not is_auto_reply(msg, subject)):
         return None
