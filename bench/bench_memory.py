@@ -59,7 +59,7 @@ def main() -> None:
     off = run("offline")
     dns = run("dns")
     batch = run("batch")
-    rows = [
+    rows: list[list[object]] = [
         ["email-validator: import + first validate_email", f"{ev['first'] - ev['start']:.1f} MB", "-"],
         ["maildiag: import", f"{off['import'] - off['start']:.1f} MB", "-"],
         ["maildiag: import + first diagnose (offline)", f"{off['first'] - off['start']:.1f} MB", "<= 30 MB"],

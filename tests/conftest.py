@@ -109,7 +109,7 @@ def resolver(dns_server: tuple[str, int]) -> dns.resolver.Resolver:
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
-import smtp_servers  # noqa: E402
+import tests.smtp_servers as smtp_servers  # noqa: E402
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import tests.smtp_servers as smtp_servers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import smtp_servers
 from maildiag import catalog
 from maildiag._safe_text import terminal
 from maildiag.cli import main

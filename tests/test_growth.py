@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from tests.hostile_shapes import BOUNCE_SHAPES, TEXT_SHAPES, best_time
 
-from hostile_shapes import BOUNCE_SHAPES, TEXT_SHAPES, best_time
 from maildiag import Options
 from maildiag.bounce import parse_bounce
 from maildiag.syntax import REPAIR_STEPS

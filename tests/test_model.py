@@ -136,7 +136,8 @@ def test_diagnosis_is_frozen() -> None:
 
 
 def test_lists_in_params_are_stored_as_tuples() -> None:
-    f = Finding("mx.no_usable_host", Severity.ERROR, params={"hosts": ["a", "b"]})
+    hosts: Any = ["a", "b"]  # a list, as callers pass; the model keeps params immutable
+    f = Finding("mx.no_usable_host", Severity.ERROR, params={"hosts": hosts})
     assert f.params["hosts"] == ("a", "b")
     assert f.to_dict()["params"]["hosts"] == ["a", "b"]
 
@@ -192,7 +193,8 @@ def test_a_resolver_per_request_is_not_kept_alive_by_caches() -> None:
 def _serialized() -> dict[str, Any]:
     d = maildiag.diagnose("jane@gmial.com", resolver=FakeResolver().mx("gmial.com", "mx.gmial.com"))
     assert d.findings and d.mx and d.dns
-    return json.loads(json.dumps(d.to_dict()))
+    data: dict[str, Any] = json.loads(json.dumps(d.to_dict()))
+    return data
 
 
 def _with(path: str, value: object) -> dict[str, Any]:

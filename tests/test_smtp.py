@@ -356,7 +356,7 @@ async def test_the_most_preferred_usable_mx_is_probed(smtp_server: Any) -> None:
 
 
 async def test_unreachable_port_is_our_network(smtp_server: Any) -> None:
-    from smtp_servers import free_port
+    from tests.smtp_servers import free_port
 
     resolver = FakeResolver().mx(DOMAIN, f"mx.{DOMAIN}", address="127.0.0.1")
     d = await adiagnose(f"jane@{DOMAIN}", options=options_for(resolver, ("127.0.0.1", free_port())))

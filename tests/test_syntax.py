@@ -13,9 +13,9 @@ import email_validator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.hostile_shapes import best_time
 
 import maildiag
-from hostile_shapes import best_time
 from maildiag import catalog, messages, syntax, typo
 from maildiag.model import Severity, Verdict
 from maildiag.options import Options

@@ -219,8 +219,8 @@ def test_hypothesis_entry_point_registers_from_type(tmp_path: pathlib.Path) -> N
         pytest.param(lambda: S.valid_emails(domains="shop.example"), "'shop.example'", id="domains-str"),
         pytest.param(lambda: S.valid_emails(domains=[]), "[]", id="domains-empty"),
         pytest.param(lambda: S.valid_emails(domains=["no domain"]), "'no domain'", id="domains-invalid"),
-        pytest.param(lambda: S.valid_emails(domains=[42]), "42", id="domains-not-str"),
-        pytest.param(lambda: S.valid_emails(idn="yes"), "'yes'", id="idn-not-bool"),
+        pytest.param(lambda: S.valid_emails(domains=[42]), "42", id="domains-not-str"),  # type: ignore[list-item]
+        pytest.param(lambda: S.valid_emails(idn="yes"), "'yes'", id="idn-not-bool"),  # type: ignore[arg-type]
         pytest.param(lambda: S.valid_emails(idn=True, domains=["a.example"]), "idn=True", id="idn-with-domains"),
         pytest.param(lambda: S.typo_emails(kinds=["fat_finger"]), "fat_finger", id="typo-kind"),
         pytest.param(lambda: S.typo_emails(kinds="omission"), "'omission'", id="typo-kinds-str"),

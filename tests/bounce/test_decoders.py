@@ -62,11 +62,9 @@ def _without_report_part(raw: bytes) -> bytes:
     """The notice as a plain text message: only its human-readable part, as a forward that
     dropped the MIME structure (or a paste into a help-desk ticket) leaves it."""
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    text = next(
-        str(p.get_payload(decode=True), "utf-8", "replace")
-        for p in msg.walk()
-        if p.get_content_type() == "text/plain"
-    )
+    payload = next(p.get_payload(decode=True) for p in msg.walk() if p.get_content_type() == "text/plain")
+    assert isinstance(payload, bytes)
+    text = payload.decode("utf-8", "replace")
     flat = email.message.Message()
     for name in ("From", "To", "Subject", "Date", "Message-ID"):
         if msg.get(name):

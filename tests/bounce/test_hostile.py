@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Iterator
+from typing import Any
 
 import email_validator
 import pytest
@@ -43,7 +44,8 @@ DEEP = {name: junk + " <shop@example.net>" for name, junk in
     ["to", "returned_from", "failed", "headers_part"],
 )
 def test_an_address_header_that_nests_too_deep_does_not_hide_the_failure(where: str, junk: str) -> None:
-    raw = _bounce(returned_from=junk, headers_part=True) if where == "headers_part" else _bounce(**{where: junk})
+    where_junk: dict[str, Any] = {where: junk}
+    raw = _bounce(returned_from=junk, headers_part=True) if where == "headers_part" else _bounce(**where_junk)
     report = parse_bounce(raw)
     assert report.kind is BounceKind.FAILURE, report.findings
     assert [(r.recipient, r.reason) for r in report.failures] == [("jane@example.org", "user_unknown")]

@@ -117,7 +117,7 @@ def test_from_dict_of_anything_is_a_report_or_a_typed_error(data: Any) -> None:
 
 
 def _recipient_with(**changes: Any) -> dict[str, Any]:
-    data = json.loads(json.dumps(_SAMPLE))
+    data: dict[str, Any] = json.loads(json.dumps(_SAMPLE))
     data["recipients"][0].update(changes)
     return data
 

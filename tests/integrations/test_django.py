@@ -219,7 +219,7 @@ def test_model_full_clean(customer_model: type[Any], address: str, codes: list[s
 
 
 def test_modelform_uses_the_field_through_field_classes(dj: Any, customer_model: type[Any]) -> None:
-    class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
+    class CustomerForm(forms.ModelForm):
         class Meta:
             model = customer_model
             fields = ("email",)
@@ -234,7 +234,7 @@ def test_modelform_uses_the_field_through_field_classes(dj: Any, customer_model:
 def test_a_modelform_customer_can_keep_a_typo(dj: Any, customer_model: type[Any]) -> None:
     """The docs' ModelForm: the field asks about the typo, the model does not ask again."""
 
-    class CustomerForm(forms.ModelForm):  # type: ignore[type-arg]
+    class CustomerForm(forms.ModelForm):
         keep_as_typed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
         class Meta:
@@ -337,7 +337,8 @@ class TimeoutSpy(FakeResolver):
 
 
 def test_dns_deadline_bounds_every_query_and_a_timeout_is_accepted(dj: Any) -> None:
-    dns = TimeoutSpy().slow("slow-dns.example", 30.0)
+    dns = TimeoutSpy()
+    dns.slow("slow-dns.example", 30.0)
     validator = dj.MaildiagEmailValidator(offline=False, deadline=0.05, resolver=dns)
     validator("jane@slow-dns.example")  # accepted: the lookup timed out on our side
     assert dns.timeouts and max(dns.timeouts) <= 0.05
