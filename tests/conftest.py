@@ -136,3 +136,55 @@ def silent_smtp_server() -> Iterator[Any]:
     server = smtp_servers.SilentServer()
     yield server
     server.stop()
+
+
+# -- every finding code fires somewhere in the suite ---------------------------------------------
+# A code declared, translated and documented but never produced is dead API. The check: every
+# call of catalog.make made by maildiag's own modules (not by a test building a finding by
+# hand, not by the testing kit) is recorded, and a whole-suite run fails when a catalog code was
+# never made. Partial runs (file arguments, -k, -m) skip the check.
+
+_FIRED: set[str] = set()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import sys
+
+    from maildiag import catalog
+
+    make = catalog.make
+
+    def recording_make(code: str, *args: object, **kwargs: object) -> object:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.startswith("maildiag.") and not caller.startswith("maildiag.testing"):
+            _FIRED.add(code)
+        return make(code, *args, **kwargs)  # type: ignore[arg-type]
+
+    catalog.make = recording_make  # type: ignore[assignment]
+
+
+def _whole_suite(session: pytest.Session) -> bool:
+    config = session.config
+    return (
+        config.args_source is pytest.Config.ArgsSource.TESTPATHS
+        and not config.option.keyword
+        and not config.option.markexpr
+        and session.testscollected > 1000
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if exitstatus != 0 or not _whole_suite(session):
+        return
+    from maildiag import catalog
+
+    never = sorted(set(catalog.codes()) - _FIRED)
+    if never:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"FAILED every code fires: {len(never)} catalog code(s) never made by maildiag in this run: "
+                + ", ".join(never),
+                red=True,
+            )

@@ -1,7 +1,9 @@
-"""Every finding code in the catalog is shown to fire, by the check that owns it.
+"""Codes that no other test makes fire, each made to fire by the check that owns it.
 
-The areas test their codes in depth elsewhere; this test only makes sure no code is dead
-(declared, translated, documented, but never produced).
+Whether every catalog code fires is checked over the whole suite by tests/conftest.py (a
+whole run fails when maildiag never made some code); the tests here cover the codes the
+areas' own tests do not reach, and that every bounce reason is reachable from a phrase or a
+status code.
 """
 
 from __future__ import annotations
@@ -74,3 +76,12 @@ def test_a_bounce_body_without_headers_says_so() -> None:
     raw = (b"Final-Recipient: rfc822; jane@shop-customer.example\nAction: failed\nStatus: 5.1.1\n"
            b"Diagnostic-Code: smtp; 550 5.1.1 User unknown\n")
     assert "bounce.headers_missing" in [f.code for f in parse_bounce(raw).findings]
+
+
+def test_a_lookalike_at_that_no_repair_can_save_is_named() -> None:
+    """The full-width @ is normally repaired (syntax.repaired.fullwidth); when the repaired
+    address would be an invented one (here a made-up top-level domain "x,jane"), the input's
+    own first problem is the answer: its look-alike @."""
+    d = maildiag.diagnose("jane＠x,Jane", offline=True)
+    assert [f.code for f in d.findings] == ["syntax.lookalike_at"]
+    assert d.suggestion is None
