@@ -259,3 +259,34 @@ def test_mx_table_is_big_enough() -> None:
 def test_real_mx_host_table(host: str, expected: str | None) -> None:
     matches = providers.identify("customer.example", [host], OPTS)
     assert (matches[0].id if matches else None) == expected
+
+
+# -- issue 12: the validation set of real MX host names (bench/data/mx_validation.tsv) --------
+
+_MX_VALIDATION = pathlib.Path(__file__).resolve().parent.parent / "bench" / "data" / "mx_validation.tsv"
+
+
+def _mx_validation_params() -> list[object]:
+    lines = [ln for ln in _MX_VALIDATION.read_text("utf-8").splitlines() if ln and not ln.startswith("#")]
+    return [pytest.param(host, expected, id=host) for host, expected, _ in (ln.split("\t") for ln in lines[1:])]
+
+
+@pytest.mark.parametrize(("host", "expected"), _mx_validation_params())
+def test_documented_mx_host_names_identify_their_provider(host: str, expected: str) -> None:
+    # Numbered, regional, business, legacy and national-cloud hosts from the providers'
+    # documentation; "-" rows are look-alikes that end outside the provider's domain.
+    found = providers.identify("customer.example", [host], OPTS)
+    assert (found[0].id if found else "-") == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "not_expected"),
+    [
+        ("mx1.mail.yahoo.co.jp", "yahoo"),  # Yahoo! JAPAN is another company
+        ("mx.mail.yahoo.com.example", "yahoo"),
+        ("route1.mx.cloudflare.net.example", "cloudflare_email_routing"),
+        ("inbound-smtp.us-east-1.amazonaws.com.example", "amazon_ses_inbound"),
+    ],
+)
+def test_look_alike_hosts_are_not_named(host: str, not_expected: str) -> None:
+    assert not_expected not in [m.id for m in providers.identify("customer.example", [host], OPTS)]
