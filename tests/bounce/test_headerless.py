@@ -26,6 +26,23 @@ BODIES = {
         b"relay=mx.shop-customer.example[192.0.2.1]:25, status=bounced (host mx.shop-customer.example"
         b"[192.0.2.1] said: 550 5.1.1 <jane@shop-customer.example>: Recipient address rejected: User unknown "
         b"(in reply to RCPT TO command))\n", "user_unknown"),
+    # No status code at all, and the notice's sentence wrapped mid-phrase by its template.
+    "wrapped notice, no code": (
+        b"This is the mail system at host mx.shop.example.\n\nI'm sorry to have to inform you that your "
+        b"message could not\nbe delivered to one or more recipients.\n\n<jane@shop-customer.example>: "
+        b"connect to mx.shop-customer.example[192.0.2.1]:25: Connection\n    refused\n", "network"),
+    "list of recipients": (
+        b"    This is the MAILER-DAEMON, please DO NOT REPLY to this email.\n\n    An error has occurred "
+        b"while attempting to deliver a message for\n    the following list of recipients:\n\n"
+        b"jane@shop-customer.example: Domain does not exist\n", "domain_not_found"),
+    # The notice quotes the returned message's header fields: its From (with a display name)
+    # is the sender, not a second recipient.
+    "quoted header fields": (
+        b"This report relates to a message you sent with the following header fields:\n\n"
+        b"  From: Example Shop <shop@shop.example>\n  To: jane@shop-customer.example\n"
+        b"  Subject: Your order\n\nYour message cannot be delivered to the following recipients:\n\n"
+        b"  Recipient address: jane@shop-customer.example\n  Reason: Remote SMTP server has rejected address\n"
+        b"  Diagnostic code: smtp;550 5.1.1 <jane@shop-customer.example>... User Unknown\n", "user_unknown"),
 }
 
 
@@ -42,3 +59,16 @@ def test_a_bounce_body_without_headers_is_read(raw: bytes, reason: str, as_text:
 @pytest.mark.parametrize("raw", [b"hello there, how are you\n", b"\x00\x01\x02 not mail", b"", b"550"])
 def test_other_headerless_text_is_still_malformed(raw: bytes) -> None:
     assert parse_bounce(raw).kind is BounceKind.MALFORMED
+
+
+def test_ordinary_mail_with_failure_words_is_not_a_bounce() -> None:
+    """The broad wording is for text given as a bounce without headers; a message with headers
+    and no sign of a notice (a person's reply) stays ordinary mail whatever it says."""
+    raw = (
+        b"From: Jane <jane@shop-customer.example>\nTo: shop@shop.example\nSubject: Re: my order\n\n"
+        b"Hello, the parcel was refused at the door and could not deliver it, the courier said the "
+        b"mailbox is full of flyers. Please write to mike@shop-customer.example instead.\n"
+    )
+    report = parse_bounce(raw)
+    assert report.kind is BounceKind.NOT_A_BOUNCE
+    assert not report.recipients

@@ -282,6 +282,20 @@ def _is_example(text: str, pos: int) -> bool:
 _PLACEHOLDER_WORDS = frozenset({"NAME", "USER", "USERNAME", "YOURNAME", "LOGIN", "ADDRESS", "EMAIL", "NICKNAME"})
 
 
+#: Header lines that name the sender when a notice quotes the returned message's header
+#: fields (RFC 5322 §3.6.2 originator fields), indented or ">"-quoted as they often are.
+_SENDER_FIELDS = ("from:", "sender:", "reply-to:", "return-path:")
+
+
+def _on_sender_line(text: str, pos: int) -> bool:
+    """True when the address at ``pos`` is on a quoted originator line ("  From: Ann <a@x>"),
+    whatever display name stands before it."""
+    window = max(0, pos - 300)  # bounded: a line is read back at most this far
+    newline = text.rfind("\n", window, pos)
+    start = newline + 1 if newline >= 0 else window
+    return text[start:pos].lstrip(" \t>").lower().startswith(_SENDER_FIELDS)
+
+
 def _recipient_context(text: str, pos: int) -> bool:
     """False when the words just before the address show it is not a recipient."""
     before = text[max(0, pos - 24) : pos].lower().rstrip("<\"' ")
@@ -291,6 +305,8 @@ def _recipient_context(text: str, pos: int) -> bool:
     if _is_example(text, pos):
         return False
     if before.endswith(("://", "/")) or "=" in before_full[-2:]:
+        return False
+    if _on_sender_line(text, pos):
         return False
     # str.endswith takes a tuple: one C call each rather than a Python loop over the words.
     return not (before.endswith(_NOT_RECIPIENT_BEFORE_STRIPPED) or before_full.endswith(_NOT_RECIPIENT_BEFORE))

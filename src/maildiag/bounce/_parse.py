@@ -28,7 +28,7 @@ from maildiag.bounce._mime import has_message_headers, header_text, original_mes
 from maildiag.bounce._model import BounceKind, BounceReport
 from maildiag.bounce._records import finish
 from maildiag.bounce.decoders import Message
-from maildiag.bounce.decoders._text import BODY_SIGNS, looks_like_bounce_text
+from maildiag.bounce.decoders._text import looks_like_bounce_body
 from maildiag.model import Finding
 
 __all__ = ["DEFAULT_MAX_BYTES", "parse_bounce"]
@@ -172,7 +172,7 @@ def parse_message(msg: email.message.Message, source: str | None, depth: int = 0
 def _headerless_bounce(raw: bytes, source: str | None) -> BounceReport | None:
     """A bounce body with no message headers, read as one and said so (issue 11.1); else None."""
     text = raw[:MAX_TEXT].decode("utf-8", "replace")
-    if not (looks_like_bounce_text(text) or BODY_SIGNS.search(text)):
+    if not looks_like_bounce_body(text):
         return None
     # Wrapped in the header every MTA puts on a notice, so that every line stays body text
     # (pasted text often starts with "Final-Recipient:", which would read as a header) and the

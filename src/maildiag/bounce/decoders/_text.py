@@ -35,25 +35,50 @@ from maildiag.bounce.decoders._message import Decoded, Message
 from maildiag.bounce.decoders.rfc3464 import enrich_from_pasted_dsn
 
 #: What a bounce *body* shows even without its headers (pasted from a ticket, a webhook, a
-#: log): the MTA's notice wording, RFC 3464 fields, or a quoted SMTP reply with its code.
+#: log): RFC 3464 fields at the start of a line, or a quoted SMTP reply with its code.
 BODY_SIGNS = re.compile(
     r"^(?:final|original)-recipient:|^diagnostic-code:|^action: *(?:failed|delayed)"
-    r"|\b[45]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b|remote host said:|\bsaid: *[45]\d\d\b"
-    r"|smtp error from remote mail server|mailbox (?:is )?(?:full|unavailable)|user unknown",
+    r"|\b[45]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b|remote host said:|\bsaid: *[45]\d\d\b",
     re.IGNORECASE | re.MULTILINE,
 )
 
+#: Words only a delivery notice uses, for a message that has headers but no other sign of a
+#: bounce (no daemon sender, no bounce subject): kept narrow, since ordinary mail says "not
+#: delivered" too. Looked for with whitespace folded: a notice wraps its sentences wherever
+#: its template does (Postfix's "could not\nbe delivered").
+_NOTICE_PHRASES = (
+    "could not be delivered", "delivery has failed", "permanent error", "was not delivered",
+    "following address(es) failed", "undeliverable", "delivery to the following",
+    "fatal errors", "i'm afraid i wasn't able to deliver", "unable to deliver",
+)
+
+#: A bounce body's words for a failure or a delay, in any MTA's phrasing: broader, for text
+#: given to parse_bounce as a bounce with its headers missing (pasted into a ticket).
+_BODY_WORDING = re.compile(
+    r"\b(?:cannot|could not|couldn't|can't|unable to|failed to|wasn't able to|not able to) (?:be )?deliver"
+    r"|\bnot (?:yet )?(?:been )?delivered\b|\bto the following (?:list of )?recipients?\b"
+    r"|\b(?:was|were|has been) (?:blocked|rejected|refused|considered unsolicited)\b"
+    r"|delivery (?:has failed|to the following|failed|problem)|\bundeliverable\b|\bpermanent error\b"
+    r"|following address\(es\) failed|\bfatal errors?\b|error has occurred while attempting to deliver"
+    r"|\bmessage is delayed\b|smtp error from remote mail server|\bmailbox (?:is )?(?:full|unavailable)\b"
+    r"|\buser unknown\b"
+)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text[:4000].lower().split())
+
 
 def looks_like_bounce_text(text: str) -> bool:
-    head = text[:4000].lower()
-    return any(
-        p in head
-        for p in (
-            "could not be delivered", "delivery has failed", "permanent error", "was not delivered",
-            "following address(es) failed", "undeliverable", "delivery to the following",
-            "fatal errors", "i'm afraid i wasn't able to deliver", "unable to deliver",
-        )
-    )
+    """True when a message's explanation uses words only a delivery notice uses."""
+    head = _folded(text)
+    return any(p in head for p in _NOTICE_PHRASES)
+
+
+def looks_like_bounce_body(text: str) -> bool:
+    """True when ``text``, with no message headers, is a bounce body: notice wording, RFC 3464
+    fields or a quoted SMTP reply with its status code (issue 11.1)."""
+    return _BODY_WORDING.search(_folded(text)) is not None or BODY_SIGNS.search(text) is not None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
