@@ -44,7 +44,8 @@ def test_every_decoder_module_is_in_the_registry() -> None:
     [
         ("lhost-exim-01.eml", "exim"),
         ("lhost-postfix-07.eml", "postfix"),
-        ("lhost-sendmail-14.eml", "sendmail"),
+        ("lhost-sendmail-15.eml", "sendmail"),
+        ("lhost-sendmail-14.eml", "forwarded/sendmail"),  # Apple Mail's forward of a Sendmail notice
         ("lhost-qmail-01.eml", "qmail"),
         ("lhost-office365-01.eml", "exchange"),
         ("lhost-domino-01.eml", "domino"),

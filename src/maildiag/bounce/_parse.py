@@ -154,6 +154,9 @@ def parse_message(msg: email.message.Message, source: str | None, depth: int = 0
         return _malformed("no message headers", source, subject)
     message = Message(msg, source, depth, subject)
     found = decoders.decode(message)
+    if found.report is not None:
+        # A notice forwarded by a person: the notice's own reading is the report.
+        return dataclasses.replace(found.report, decoder=found.decoder, source=source)
     if found.recipients is not None:
         # A bounce of a bounce: the returned report's own reading, under this notice's subject.
         return BounceReport(BounceKind.FAILURE, found.recipients, found.decoder, subject, message_id,

@@ -24,6 +24,7 @@ from maildiag.bounce.decoders import (
     domino,
     exchange,
     exim,
+    forwarded,
     opensmtpd,
     postfix,
     qmail,
@@ -45,6 +46,7 @@ REGISTRY: tuple[Decoder, ...] = (
     rfc3464.decode,  # RFC 3464 delivery status notifications: the standard
     rfc5429.decode,  # RFC 5429 Sieve rejects (an RFC 8098 MDN with a "deleted" disposition)
     amazonses.decode,  # Amazon SES / SNS JSON notifications
+    forwarded.decode,  # a notice forwarded by a person (inline or attached): the notice inside
     rfc3834.decode,  # RFC 3834 auto-replies, and ordinary mail that is no bounce at all
     exim.decode,
     postfix.decode,

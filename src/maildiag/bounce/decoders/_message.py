@@ -8,7 +8,7 @@ import functools
 
 from maildiag.bounce._addresses import from_address, header_addresses, header_keys, headers_block_addresses
 from maildiag.bounce._mime import Parts, header_text, human_text, walk_parts
-from maildiag.bounce._model import BounceKind, BounceRecipient
+from maildiag.bounce._model import BounceKind, BounceRecipient, BounceReport
 from maildiag.bounce._records import Record
 from maildiag.model import Finding
 
@@ -18,7 +18,8 @@ class Decoded:
     """A decoder's answer: the kind of report, its recipients as found, and who read it.
 
     ``recipients`` is set instead of ``records`` only when they were read from another report
-    already (a delivery report returned inside a notice: a bounce of a bounce).
+    already (a delivery report returned inside a notice: a bounce of a bounce); ``report``
+    when the whole answer is another message's (a notice forwarded by a person).
     """
 
     kind: BounceKind
@@ -26,6 +27,9 @@ class Decoded:
     decoder: str
     recipients: tuple[BounceRecipient, ...] | None = None
     findings: tuple[Finding, ...] = ()
+    #: A whole report read from a message inside this one (a forwarded notice): it stands as
+    #: the answer, under this decoder's name.
+    report: BounceReport | None = None
 
 
 class Message:
