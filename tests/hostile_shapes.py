@@ -109,6 +109,24 @@ def many_dsn_recipients(size: int) -> bytes:
             + groups + "--B--\n").encode()
 
 
+def nested_forwards(size: int) -> bytes:
+    """A person's forward of a forward of a forward... of a notice, over ``size`` bytes: each
+    level is unwrapped by decoders/forwarded.py, two levels at most."""
+    level = ("\n---------- Forwarded message ---------\nFrom: Mail Delivery System <MAILER-DAEMON@mx.example.org>\n"
+             "Subject: Fwd: Undelivered Mail Returned to Sender\nTo: shop@example.net\n\n")
+    notice = "<jane@example.org>: host mx.example.org said: 550 5.1.1 user unknown\n"
+    return ("From: Dana <dana@example.net>\nTo: help@example.net\nSubject: Fwd: bounce\n\n"
+            + _repeat(level, size) + notice).encode()
+
+
+def pasted_sender_lines(size: int) -> bytes:
+    """A headerless body quoting ``size`` bytes of "From: Name <address>" lines on one line
+    and on many, between recipients (each mention's line is read back, within a bound)."""
+    unit = "  From: Example Shop <shop{}@example.net> To: u{}@example.org could not be delivered "
+    count = max(1, size // len(unit))
+    return "".join(unit.format(i, i) for i in range(count)).encode()
+
+
 BOUNCE_SHAPES: dict[str, Callable[[int], bytes]] = {
     "folded field": folded_field,
     "many parts": many_parts,
@@ -120,6 +138,8 @@ BOUNCE_SHAPES: dict[str, Callable[[int], bytes]] = {
     "encoded-word subjects": encoded_subject,
     "long address header": long_address_header,
     "many DSN recipients": many_dsn_recipients,
+    "nested forwards": nested_forwards,
+    "pasted sender lines": pasted_sender_lines,
 }
 
 #: Text shapes for the address repair steps (each step alone: diagnose() caps its input).
