@@ -610,6 +610,13 @@ def _step_extra_text(text: str, options: Options) -> str | None:
     if i != 0 and not tokens[i - 1].endswith(":"):
         return None
     candidate = tokens[i].strip(_WRAPPING)
+    if len(tokens) == i + 2 and len(tokens[i + 1]) == 1 and tokens[i + 1].isalpha():
+        # "jane@shop.co m", "jane@shop.co<U+2006>m": one letter after a space (any Unicode
+        # space: str.split splits at all of them) is the end of the ending, not a word;
+        # cutting it would invent the address jane@shop.co (issue 12, item 8).
+        joined = candidate + tokens[i + 1]
+        if _is_valid(joined, options) and _tld_accepted(joined.rpartition("@")[2], options):
+            return joined
     if _is_valid(candidate, options):
         # One token alone is only wrapped in punctuation: the enclosed and stray-character
         # steps say so more precisely.

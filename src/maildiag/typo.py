@@ -43,6 +43,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
+import email_validator
 import Levenshtein
 from publicsuffixlist import PublicSuffixList
 
@@ -57,6 +58,17 @@ _DOMAIN_RE = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
 _MAX_FUZZY_LABEL = 24
 #: Generic top-level domains often cut short (``gmail.co``, ``yahoo.cm``, ``bezeqint.ne``).
 _SHORTENED_GTLDS = frozenset({"com", "net", "org"})
+#: Real country codes that are also ".com"/".net" cut short: "gmail.co", "yahoo.cm".
+_SHORTENED_GTLD_TYPOS = frozenset({"co", "cm", "om", "ne", "nt", "or"})
+#: Generic second-level labels some registries use under their country code; which of them
+#: exist under a given country is read from the Public Suffix List (_country_second_levels).
+_SECOND_LEVELS = (
+    "com", "co", "net", "org", "edu", "gov", "ac", "ne", "or", "go", "gob", "mil", "nom", "ltd", "plc", "sch",
+)
+#: RFC 2606 section 3: second-level names reserved for documentation.
+_EXAMPLE_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+#: Weight of a country second level that suffixes.tsv does not rank.
+_SLD_WEIGHT = 10
 #: Weight given to the shop's own ``extra_domains`` (a popular provider's).
 _EXTRA_WEIGHT = 60
 #: Unit edits a candidate label may be from the typed one, by the candidate's length (7 for
@@ -260,8 +272,23 @@ def _costs(typed: str, target: str) -> list[tuple[float, int, str]]:
                 out.append((0.5, d, "swap"))
                 i += 2
                 continue
+        if i + 1 < len(ops):
+            op2, s2, d2 = ops[i + 1]
+            # A letter typed one place too late or too early (a rotation of three letters,
+            # "exitce" for "excite"): the same character deleted and inserted two apart.
+            moved = (
+                (op, op2) == ("delete", "insert") and s2 - s <= 3 and typed[s] == target[d2]
+            ) or ((op, op2) == ("insert", "delete") and s2 - s <= 2 and typed[s2] == target[d])
+            if moved:
+                out.append((0.75, d, "move"))
+                i += 2
+                continue
         if op == "replace":
-            out.append((0.5 if (typed[s], target[d]) in near else 1.0, d, "replace"))
+            pair = (typed[s], target[d])
+            # A hyphen typed as a dot or the reverse ("t.online.de"): the same separator key
+            # in the customer's mind, priced as a neighbouring key.
+            cheap = pair in near or pair in (("-", "."), (".", "-"))
+            out.append((0.5 if cheap else 1.0, d, "replace"))
         elif op == "delete":
             # An extra character in what was typed: a doubled key, or a fat finger.
             c = typed[s]
@@ -276,7 +303,7 @@ def _costs(typed: str, target: str) -> list[tuple[float, int, str]]:
         else:
             # A character missing from what was typed: a double letter typed once, a dot.
             c = target[d]
-            cost = 0.5 if c == "." or c in target[d - 1 : d] + target[d + 1 : d + 2] else 1.0
+            cost = 0.5 if c in ".-" or c in target[d - 1 : d] + target[d + 1 : d + 2] else 1.0
             out.append((cost, d, "insert"))
         i += 1
     return out
@@ -335,6 +362,11 @@ def _split(domain: str) -> _Split | None:
 # -- the three routes ---------------------------------------------------------------------
 
 
+def _brand_domains(label: str) -> int:
+    """How many shipped domains share this provider label (live: live.com, live.fr...)."""
+    return len(_shipped_index().by_label.get(label, ()))
+
+
 def _label_budget(target: _Target) -> float:
     """How much the provider label may be changed, by its length and popularity."""
     n = len(target.label)
@@ -352,18 +384,39 @@ def _score(domain: str, split: _Split | None, target: _Target) -> float | None:
     """The weighted distance to ``target`` if it is within the target's budget, else None."""
     label_end = len(target.label)
     label_cost = suffix_cost = 0.0
-    label_replaced = False
+    label_replaced = suffix_replaced = False
+    label_edits: list[tuple[float, str]] = []
     for cost, pos, kind in _costs(domain, target.domain):
         in_suffix = pos > label_end or (pos == label_end and kind in ("insert", "replace"))
         if in_suffix:
             if kind == "insert" and target.suffix in _SHORTENED_GTLDS:
                 cost = 0.5  # "gmail.co", "yahoo.cm": the last key not pressed
             suffix_cost += cost
+            suffix_replaced = suffix_replaced or kind == "replace"
         else:
             label_cost += cost
             label_replaced = label_replaced or kind == "replace"
+            label_edits.append((cost, kind))
     budget = _label_budget(target)
     if label_cost > budget or (len(target.label) == 4 and label_replaced):
+        return None
+    if len(label_edits) >= 2 and any(c >= 1.0 and k == "replace" for c, k in label_edits):
+        # Two slips, one of them a key far from the intended one: as often another name
+        # ("yopmail", "joymail" are not hotmail) as a typo. A far key alone, or a dropped
+        # letter with a swap ("hotmal", "hotamil"), is still a slip.
+        return None
+    if (
+        split is not None
+        and split.suffix_known
+        and label_cost == 0
+        and suffix_replaced
+        and not target.sole
+        and _brand_domains(target.label) > 1
+        and split.suffix not in _SHORTENED_GTLD_TYPOS
+        and split.suffix.count(".") == target.suffix.count(".")
+    ):
+        # The provider's name under another real country code ("yahoo.nl", "live.cn",
+        # "mail.by"): a regional domain the list may not have, not a slip to correct.
         return None
     if suffix_cost > 1.0:
         return None
@@ -379,6 +432,10 @@ def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list
     looked_up: list[str] = []
     if split is not None and not split.prefix:
         looked_up.append(split.label)
+    elif split is not None and split.suffix_known and len(split.prefix) == 1:
+        # A hyphen typed as a dot ("t.online.de" for t-online.de): the two labels joined.
+        looked_up.append(f"{split.prefix[0]}-{split.label}")
+        looked_up.append(domain.partition(".")[0])
     elif domain.count(".") >= 2:
         # The public suffix itself may be the typo: "netvision.net.li" splits as a subdomain
         # of "net.li"; look the first label up, the whole-domain distance still decides.
@@ -390,7 +447,10 @@ def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list
         # every double slip that includes a left-out letter, in a dozen dict probes however
         # long the list; two substitutions in one name (rarer, and more often a different
         # name than a typo) are not searched for.
-        variants = _deletions(label, 1) if len(label) <= _MAX_FUZZY_LABEL else {label}
+        # Labels of six letters or more are also probed minus two characters, which finds
+        # two slips with no letter left out (two neighbour keys, a rotation of three letters).
+        depth = 0 if len(label) > _MAX_FUZZY_LABEL else 2 if len(label) >= 6 else 1
+        variants = _deletions(label, depth)
         labels = {hit for v in variants for hit in index.deletes.get(v, ())}
         for candidate in sorted(labels):
             if candidate != label and Levenshtein.distance(label, candidate) > _RAW_LIMIT.get(
@@ -420,6 +480,11 @@ def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list
                 ):
                     # gmail.co.il, icloud.de: the brand has no mailbox under that suffix.
                     found.append((1.0, target.weight, target.domain))
+    if split is not None and not split.suffix_known and "." in domain:
+        # The dot moved into or next to the ending ("gmailco.m", "bellsouthne.t",
+        # "gmai.lcom"): the same letters, one dot in another place.
+        found.extend((0.5, t.weight, t.domain) for t in index.joined.get(domain.replace(".", ""), ())
+                     if t.domain.count(".") == domain.count("."))
     if "." not in domain:
         # No dot at all: "gmailcom", "hotmailcouk" (each missing dot costs 0.5), or a bare
         # brand, "gmail" (its most popular domain).
@@ -444,11 +509,42 @@ def _tld_fix(domain: str, split: _Split) -> tuple[float, str] | None:
     head = domain[: len(domain) - len(split.suffix) - 1]
     if not head:
         return None
+    if head in _SECOND_LEVELS or not _plausible_head(head):
+        return None  # "co.c" is no company's domain cut short: nothing to guess from
     for suffix, weight in _suffix_weights().items():
         cost = _suffix_cost(split.suffix, suffix)
         if cost <= 1.0:
             found.append((cost, weight, f"{head}.{suffix}"))
+    typed = split.suffix
+    for sl in _SECOND_LEVELS:
+        # "shop.combr", "shop.couk": the dot before the country code left out, for a second
+        # level the country's registry has (per the Public Suffix List).
+        cc = typed[len(sl) :]
+        if typed.startswith(sl) and cc and sl in _country_second_levels(cc):
+            found.append((0.5, _SLD_WEIGHT, f"{head}.{sl}.{cc}"))
+    last_dot = head.rfind(".")
+    for cut in (1, 2, 3):
+        # "shopco.m", "shopne.t": the dot typed a few letters early.
+        if len(typed) < 3 and cut < len(head) - last_dot - 1:
+            moved = head[-cut:] + typed
+            if _suffix_weights().get(moved, 0) >= _RARE_WEIGHT:
+                found.append((0.5, _suffix_weights()[moved], f"{head[:-cut]}.{moved}"))
     return _best(found)
+
+
+def _plausible_head(head: str) -> bool:
+    """A registrable name could be this: not a bare second level, not one letter."""
+    return len(head.rpartition(".")[2]) >= 2
+
+
+@functools.lru_cache(maxsize=512)
+def _country_second_levels(cc: str) -> frozenset[str]:
+    """The generic second levels (com, co, net, org, edu, gov, ac...) that the Public Suffix
+    List records under the top-level domain ``cc``: learnt from the list, not a hand table."""
+    if not cc.isalpha() or len(cc) != 2:
+        return frozenset()
+    psl = _psl()
+    return frozenset(sl for sl in _SECOND_LEVELS if psl.publicsuffix(f"_.{sl}.{cc}") == f"{sl}.{cc}")
 
 
 def _suffix_cost(typed: str, suffix: str) -> float:
@@ -461,19 +557,36 @@ def _suffix_cost(typed: str, suffix: str) -> float:
 
 
 def _sld_fix(domain: str, split: _Split) -> tuple[float, str] | None:
-    """``shop.co.li`` → ``shop.co.il``: a garbled second level of a two-label suffix."""
+    """``shop.cmo.br`` → ``shop.com.br``, ``shop.co.br`` → ``shop.com.br``,
+    ``shop.com.uk`` → ``shop.co.uk``: the second level under a country code is garbled, or
+    is one the country's registry does not have (the Public Suffix List decides which exist).
+    """
     labels = domain.split(".")
-    if "." in split.suffix or len(labels) < 3 or len(labels[-2]) > 4:
+    if "." in split.suffix or len(labels) < 3 or len(labels[-2]) > 5 or not split.prefix:
         return None
-    tail = ".".join(labels[-2:])
+    typed, cc = labels[-2], labels[-1]
+    if split.suffix_known and split.suffix != cc:
+        return None
     head = ".".join(labels[:-2])
+    if not _plausible_head(head):
+        return None
     found: list[tuple[float, int, str]] = []
+    existing = _country_second_levels(cc)
+    for sl in existing:
+        # co for com (or the reverse) where the registry has only the other: half a point.
+        cost = 0.5 if {typed, sl} == {"co", "com"} else _suffix_cost(typed, sl)
+        if cost <= 0.75:  # one slip, a neighbouring key pressed too at most
+            found.append((cost, _suffix_weights().get(f"{sl}.{cc}", _SLD_WEIGHT), f"{head}.{sl}.{cc}"))
+    tail = f"{typed}.{cc}"
     for suffix, weight in _suffix_weights().items():
-        if suffix.count(".") != 1 or weight < _RARE_WEIGHT:
-            continue
-        cost = _suffix_cost(tail, suffix)
-        if cost <= 0.5:
-            found.append((cost, weight, f"{head}.{suffix}"))
+        # Letters swapped across the dot ("co.li", "net.li"): the popular two-label suffixes.
+        if suffix.count(".") == 1 and weight >= _RARE_WEIGHT and _suffix_cost(tail, suffix) <= 0.5:
+            found.append((_suffix_cost(tail, suffix), weight, f"{head}.{suffix}"))
+    if not found:
+        return None
+    best = min(c for c, _, _ in found)
+    if len({d for c, _, d in found if c == best}) > 1:
+        return None  # two second levels as near: ambiguous, stay silent
     return _best(found)
 
 
@@ -484,12 +597,35 @@ def _doubled_suffix(domain: str, indexes: tuple[_Index, ...]) -> str | None:
     far past any budget, yet nobody means a subdomain of ``com.com``.
     """
     head, _, last = domain.rpartition(".")
-    if not head.endswith("." + last):
+    if not any(head in index.known for index in indexes):
         return None
-    return head if any(head in index.known for index in indexes) else None
+    if head.endswith("." + last):
+        return head
+    # Another ending after the right one ("yahoo.com.org", "hotmail.com.net"): only when
+    # the two endings together are no public suffix ("yahoo.com.br" is Yahoo's, and
+    # "x.com.co" a Colombian name; a sole brand there is caught by the domain route).
+    head_suffix = head.partition(".")[2]
+    if tld_exists(domain) and _psl().publicsuffix(f"_.{head_suffix}.{last}") != f"{head_suffix}.{last}":
+        return head
+    return None
 
 
 # -- public API -----------------------------------------------------------------------------
+
+
+def _separator_swapped(domain: str, indexes: tuple[_Index, ...]) -> str | None:
+    """``t.online.de`` → ``t-online.de``, ``orange-fr`` → ``orange.fr``: one hyphen typed as
+    a dot or the reverse, landing on a listed target. Checked before the subdomain rule:
+    ``t.online.de`` is under the listed ``online.de``, yet nobody has a mailbox there."""
+    if any(domain in index.known for index in indexes):
+        return None
+    for i, ch in enumerate(domain):
+        if ch in ".-":
+            other = domain[:i] + ("-" if ch == "." else ".") + domain[i + 1 :]
+            for index in indexes:
+                if any(t.domain == other for t in index.joined.get(other.replace(".", ""), ())):
+                    return other
+    return None
 
 
 def is_known_domain(domain: str) -> bool:
@@ -545,10 +681,31 @@ def suggest(domain: str, *, extra_domains: tuple[str, ...] = ()) -> TypoSuggesti
     return _suggest(cleaned, extras)
 
 
+def _reserved(domain: str) -> bool:
+    """A name no customer's mailbox can be at: RFC 6761 special-use names (email-validator's
+    list) and the RFC 2606 section 3 example domains (their null MX makes maildiag call them
+    undeliverable, so suggesting one would invent an address maildiag itself rejects)."""
+    labels = domain.split(".")
+    return (
+        labels[-1] in email_validator.SPECIAL_USE_DOMAIN_NAMES
+        or labels[-1] == "example"
+        or ".".join(labels[-2:]) in _EXAMPLE_DOMAINS
+    )
+
+
 @functools.lru_cache(maxsize=4096)
 def _suggest(domain: str, extras: tuple[str, ...]) -> TypoSuggestion | None:
+    hit = _suggest_any(domain, extras)
+    # A suggestion must be an address maildiag itself accepts (issue 12, item 8).
+    return None if hit is None or _reserved(hit.suggestion) else hit
+
+
+def _suggest_any(domain: str, extras: tuple[str, ...]) -> TypoSuggestion | None:
     # Same domains recur all day long (the cache); the answer is a pure function of the input.
     indexes = (_shipped_index(), _extra_index(extras)) if extras else (_shipped_index(),)
+    swapped = _separator_swapped(domain, indexes)
+    if swapped is not None:
+        return TypoSuggestion(domain, swapped, "domain", 0.5)
     if _is_protected(domain, indexes):
         return None
     doubled = _doubled_suffix(domain, indexes)
@@ -561,7 +718,12 @@ def _suggest(domain: str, extras: tuple[str, ...]) -> TypoSuggestion | None:
         return TypoSuggestion(domain, best[1], "domain", best[0])
     if split is None:
         return None
-    fix = _sld_fix(domain, split) if split.suffix_known else _tld_fix(domain, split)
+    if split.suffix_known or _country_second_levels(split.suffix):
+        # A country whose registry only has second levels (za: co.za, org.za...) has no
+        # rule of its own in the list: its garbled second level is an "sld" slip too.
+        fix, kind = _sld_fix(domain, split), "sld"
+    else:
+        fix, kind = _tld_fix(domain, split), "tld"
     if fix is None:
         return None
-    return TypoSuggestion(domain, fix[1], "sld" if split.suffix_known else "tld", fix[0])
+    return TypoSuggestion(domain, fix[1], kind, fix[0])
