@@ -134,6 +134,41 @@ def test_regional_providers(typed: str, expected: str | None) -> None:
     _check(typed, expected)
 
 
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("gogle.com", "google.com"),
+        ("facebok.com", "facebook.com"),
+        ("microsfot.com", "microsoft.com"),
+        ("google.com", None),
+        ("gmail.com", None),  # brands never pull a provider's own domain
+        ("gooogle.com", "google.com"),
+    ],
+)
+def test_brand_domains_typed_into_an_email_field(typed: str, expected: str | None) -> None:
+    _check(typed, expected)
+
+
+# 7. Very short provider names: popularity and the keyboard decide, silence when ambiguous.
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("aoll.com", "aol.com"),  # a doubled letter in a popular 3-letter name
+        ("gmxx.de", "gmx.de"),
+        ("l9ve.com", "live.com"),  # a digit for the letter below it
+        ("licve.com", "live.com"),  # a neighbouring key pressed too, inside the name
+        ("mwail.ru", "mail.ru"),
+        ("life.com", None),  # a real word and a real domain: one letter from live
+        ("olive.com", None),  # the extra key at the name's end makes a word
+        ("aon.com", None),  # every one-letter change of aol is somebody's domain
+        ("gmc.com", None),
+        ("loive.se", None),  # live.se is rarely used: no jump to live.de either
+    ],
+)
+def test_very_short_provider_names(typed: str, expected: str | None) -> None:
+    _check(typed, expected)
+
+
 # 8. Repairs that never invent an address maildiag itself rejects.
 @pytest.mark.parametrize(
     ("typed", "expected"),

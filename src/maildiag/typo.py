@@ -74,7 +74,7 @@ _EXTRA_WEIGHT = 60
 #: Unit edits a candidate label may be from the typed one, by the candidate's length (7 for
 #: 7 and more): the label budgets of _label_budget with every edit at its cheapest (0.5, a
 #: swap counting as two unit edits). Only a pre-check: the weighted price decides.
-_RAW_LIMIT = {1: 0, 2: 0, 3: 0, 4: 2, 5: 2, 6: 2, 7: 3}
+_RAW_LIMIT = {1: 0, 2: 0, 3: 1, 4: 2, 5: 2, 6: 2, 7: 3}
 #: Below this popularity a target gets half a point less slack.
 _RARE_WEIGHT = 20
 
@@ -242,6 +242,23 @@ def _neighbours() -> frozenset[tuple[str, str]]:
 
 
 def _costs(typed: str, target: str) -> list[tuple[float, int, str]]:
+    """The cheaper of the two pricings of :func:`_aligned_costs`: aligned from the left and
+    from the right. Levenshtein's alignment is one of several of equal unit cost, and may
+    hide a swap or a doubled letter ("oultok" for "outlook" is a swap and an "o" typed once,
+    but aligned from the left it reads as an insertion and a substitution)."""
+    forward = _aligned_costs(typed, target)
+    total = sum(c for c, _, _ in forward)
+    if total <= 0.5:
+        return forward
+    n = len(target)
+    backward = [
+        (c, n - pos if kind == "delete" else n - 1 - pos, kind)
+        for c, pos, kind in _aligned_costs(typed[::-1], target[::-1])
+    ]
+    return backward if sum(c for c, _, _ in backward) < total else forward
+
+
+def _aligned_costs(typed: str, target: str) -> list[tuple[float, int, str]]:
     """The weighted edits turning ``typed`` into ``target``: (cost, target position, kind).
 
     The alignment is Levenshtein's (unit costs); the edits are then priced by how a hand
@@ -380,6 +397,37 @@ def _label_budget(target: _Target) -> float:
     return budget
 
 
+#: Popularity a 4-letter (3-letter) provider name needs before a slip in it is corrected.
+_SHORT_WEIGHT = {4: 40, 3: 50}
+
+
+def _short_slip(typed: str, target: _Target) -> bool:
+    """One slip in a very short, popular provider name that real names rarely make.
+
+    Every one-letter change of ``live``, ``mail`` or ``aol`` is somebody's real domain
+    (``life.com``, ``maid.com``, ``aon.com``), so only slips that rarely spell a name count:
+    a digit for the letter below it (``l9ve``), a neighbouring key pressed too inside the
+    name (``licve``, ``mwail``; not at its ends, where ``olive``, ``mails`` are words), or a
+    doubled letter (``aoll``). Popularity decides who gets this: the name must be popular.
+    """
+    n = len(target.label)
+    if target.weight < _SHORT_WEIGHT.get(n, 101):
+        return False
+    ops = Levenshtein.editops(typed, target.label)
+    if len(ops) != 1:
+        return False
+    op, s, d = ops[0]
+    if op == "delete":
+        c, around = typed[s], typed[s - 1 : s] + typed[s + 1 : s + 2]
+        if c in around:
+            return True  # a doubled letter
+        inside = 0 < s < len(typed) - 1
+        return inside and n == 4 and any((c, x) in _neighbours() for x in around)
+    if op == "replace" and n == 4:
+        return typed[s].isdigit() and (typed[s], target.label[d]) in _neighbours()
+    return False
+
+
 def _score(domain: str, split: _Split | None, target: _Target) -> float | None:
     """The weighted distance to ``target`` if it is within the target's budget, else None."""
     label_end = len(target.label)
@@ -398,7 +446,11 @@ def _score(domain: str, split: _Split | None, target: _Target) -> float | None:
             label_replaced = label_replaced or kind == "replace"
             label_edits.append((cost, kind))
     budget = _label_budget(target)
-    if label_cost > budget or (len(target.label) == 4 and label_replaced):
+    if len(target.label) <= 4 and split is not None and not split.prefix and _short_slip(split.label, target):
+        budget = max(budget, label_cost)
+        if suffix_cost > 0:
+            return None  # a slip in a very short name and another in its suffix: a guess
+    elif label_cost > budget or (len(target.label) == 4 and label_replaced):
         return None
     if len(label_edits) >= 2 and any(c >= 1.0 and k == "replace" for c, k in label_edits):
         # Two slips, one of them a key far from the intended one: as often another name
@@ -457,8 +509,15 @@ def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list
                 min(len(candidate), 7), 3
             ):
                 continue  # cheap (C) pre-check of the label budget, before the pricing below
+            same_suffix = typed_suffix is not None and any(
+                x.suffix == typed_suffix for x in index.by_label[candidate]
+            )
             for target in index.by_label[candidate]:
                 if target.domain == domain:
+                    continue
+                if same_suffix and target.suffix != typed_suffix:
+                    # The brand has a domain under the suffix typed ("yayhoo.se": yahoo.se):
+                    # the slip is in the name, never also in a suffix that was right.
                     continue
                 if typed_suffix is not None and Levenshtein.distance(typed_suffix, target.suffix) > (
                     2 if split is not None and split.suffix_known else 3
