@@ -55,7 +55,15 @@ MXSNIFF_SAME: dict[str, set[str]] = {
     "spamexperts": {"spamexperts"},
     "prodigy": {"att"},
     "mailinator": {"mailinator"},
+    "mailgun": {"mailgun_inbound"},
+    "sendgrid": {"sendgrid_inbound"},
+    "amazon-aws": {"amazon_ses_inbound"},
+    "postmarkapp": {"postmark_inbound"},
+    "migadu": {"migadu"},
 }
+
+#: The validation set of issue 12 (bench/data/README.md): documented host names.
+VALIDATION = pathlib.Path(__file__).resolve().parent / "data" / "mx_validation.tsv"
 
 
 def load() -> list[tuple[str, str, str]]:
@@ -137,6 +145,23 @@ def main() -> int:
         )
     if peer is None:
         print("\n(mxsniff not installed: `pip install mxsniff` to compare)")
+
+    with VALIDATION.open(encoding="utf-8") as f:
+        lines = [ln.rstrip("\n").split("\t") for ln in f if not ln.startswith("#")]
+    vrows = [(r[0], r[1], "validation") for r in lines[1:]]
+    tools: list[tuple[str, Callable[[str], str | None], Callable[[str, str], bool]]] = [
+        ("maildiag", ours, lambda got, exp: got == exp)
+    ]
+    if peer is not None:
+        tools.append(("mxsniff 0.3.5", peer, lambda got, exp: exp in MXSNIFF_SAME.get(got, set())))
+    print(f"\n### Validation set: {len(vrows)} documented MX host names (bench/data/mx_validation.tsv)\n")
+    print("| tool | identified | correct | wrong (named another provider) | false positives (negatives) |")
+    print("|---|---|---|---|---|")
+    for name, run, same in tools:
+        r = score(run, vrows, same)
+        wrong = sum(1 for h, e, _ in vrows if e != "-" and run(h) and not same(run(h) or "", e))
+        counts = f"{r['identified']}/{r['n']} | {r['correct']}/{r['n']} | {wrong} | {r['false_pos']}/{r['n_neg']}"
+        print(f"| {name} | {counts} |")
 
     # Cost: one identify() per diagnosis, with the domain's MX hosts (here 2, as most have).
     hosts = [r[0] for r in rows]
