@@ -78,6 +78,8 @@ def test_dot_left_out_or_moved(typed: str, expected: str | None) -> None:
         ("outlook.com1", "outlook.com"),
         ("yahoo.com.br", None),  # a real Yahoo domain
         ("yahoo.com.ph", None),  # com.ph is a public suffix: maybe Yahoo's, not junk
+        ("yahoo.com.co", None),
+        ("excite.com.co", "excite.com"),  # Excite runs no country domain anywhere
     ],
 )
 def test_junk_after_the_ending(typed: str, expected: str | None) -> None:

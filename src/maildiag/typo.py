@@ -664,7 +664,15 @@ def _doubled_suffix(domain: str, indexes: tuple[_Index, ...]) -> str | None:
     # the two endings together are no public suffix ("yahoo.com.br" is Yahoo's, and
     # "x.com.co" a Colombian name; a sole brand there is caught by the domain route).
     head_suffix = head.partition(".")[2]
-    if tld_exists(domain) and _psl().publicsuffix(f"_.{head_suffix}.{last}") != f"{head_suffix}.{last}":
+    if not tld_exists(domain):
+        return None
+    if _psl().publicsuffix(f"_.{head_suffix}.{last}") != f"{head_suffix}.{last}":
+        return head
+    # "excite.com.co": the two endings make a country's suffix, but the brand runs no
+    # country domain anywhere (every listed domain of it is under a generic TLD).
+    label = head.partition(".")[0]
+    brand = [t for index in indexes for t in index.by_label.get(label, ())]
+    if brand and all("." not in t.suffix and len(t.suffix) >= 3 for t in brand):
         return head
     return None
 
