@@ -67,6 +67,8 @@ _SECOND_LEVELS = (
 )
 #: RFC 2606 section 3: second-level names reserved for documentation.
 _EXAMPLE_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+#: Shortest label searched for two substitutions (two slips in five letters is a new name).
+_MIN_TWO_SUBSTITUTIONS = 6
 #: Weight of a country second level that suffixes.tsv does not rank.
 _SLD_WEIGHT = 10
 #: Weight given to the shop's own ``extra_domains`` (a popular provider's).
@@ -124,6 +126,9 @@ class _Index:
     # construction): it is probed a dozen times per lookup and a proxy costs 4x a dict probe.
     deletes: dict[str, tuple[str, ...]]
     joined: Mapping[str, tuple[_Target, ...]]  # "gmailcom" -> gmail.com (dots left out)
+    # (length, third, the letters of that third) -> labels: two substitutions leave one of
+    # three thirds untouched, so three probes find every label two keys away.
+    thirds: dict[tuple[int, int, str], tuple[str, ...]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -192,7 +197,11 @@ def _build_index(known: Iterable[str], targets: Iterable[tuple[str, int, bool]])
         )
     deletes: dict[str, set[str]] = {}
     joined: dict[str, list[_Target]] = {}
+    thirds: dict[tuple[int, int, str], set[str]] = {}
     for label, ts in by_label.items():
+        if len(label) >= _MIN_TWO_SUBSTITUTIONS:
+            for key in _thirds(label):
+                thirds.setdefault(key, set()).add(label)
         # As deep as the label's budget can reach (see _label_budget): short labels change
         # little, and their short deletion variants would otherwise match half of all input.
         depth = 0 if len(label) <= 3 else 1 if len(label) == 4 else 2
@@ -209,7 +218,14 @@ def _build_index(known: Iterable[str], targets: Iterable[tuple[str, int, bool]])
         by_label=MappingProxyType({label: ranked(ts) for label, ts in by_label.items()}),
         deletes={k: tuple(sorted(v)) for k, v in deletes.items()},
         joined=MappingProxyType({k: ranked(ts) for k, ts in joined.items()}),
+        thirds={k: tuple(sorted(v)) for k, v in thirds.items()},
     )
+
+
+def _thirds(label: str) -> list[tuple[int, int, str]]:
+    n = len(label)
+    cuts = (0, n // 3, 2 * n // 3, n)
+    return [(n, i, label[cuts[i] : cuts[i + 1]]) for i in range(3)]
 
 
 @functools.cache
@@ -499,11 +515,16 @@ def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list
         # every double slip that includes a left-out letter, in a dozen dict probes however
         # long the list; two substitutions in one name (rarer, and more often a different
         # name than a typo) are not searched for.
-        # Labels of six letters or more are also probed minus two characters, which finds
-        # two slips with no letter left out (two neighbour keys, a rotation of three letters).
-        depth = 0 if len(label) > _MAX_FUZZY_LABEL else 2 if len(label) >= 6 else 1
-        variants = _deletions(label, depth)
+        variants = _deletions(label, 1) if len(label) <= _MAX_FUZZY_LABEL else {label}
         labels = {hit for v in variants for hit in index.deletes.get(v, ())}
+        if _MIN_TWO_SUBSTITUTIONS <= len(label) <= _MAX_FUZZY_LABEL:
+            # Two keys hit wrong, no letter left out ("hotnaik"): same length, one third intact.
+            labels.update(
+                hit
+                for key in _thirds(label)
+                for hit in index.thirds.get(key, ())
+                if Levenshtein.hamming(label, hit) <= 2
+            )
         for candidate in sorted(labels):
             if candidate != label and Levenshtein.distance(label, candidate) > _RAW_LIMIT.get(
                 min(len(candidate), 7), 3
