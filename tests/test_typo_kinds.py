@@ -80,6 +80,13 @@ def test_dot_left_out_or_moved(typed: str, expected: str | None) -> None:
         ("yahoo.com.ph", None),  # com.ph is a public suffix: maybe Yahoo's, not junk
         ("yahoo.com.co", None),
         ("excite.com.co", "excite.com"),  # Excite runs no country domain anywhere
+        ("gmail.com.txt", "gmail.com"),  # a file name's ending pasted after it
+        ("shop.com.pdf", "shop.com"),
+        ("shop.co.uk.html", "shop.co.uk"),
+        ("yahoo.com.1", "yahoo.com"),
+        ("shop.comcom", "shop.com"),  # the ending typed twice, no dot
+        ("gmail.com.jpg", "gmail.com"),  # not gmail.com.jp: that would invent a domain
+        ("shop.com.zip", None),  # .zip is a real top-level domain
     ],
 )
 def test_junk_after_the_ending(typed: str, expected: str | None) -> None:

@@ -69,6 +69,11 @@ _SECOND_LEVELS = (
 _EXAMPLE_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 #: Shortest label searched for two substitutions (two slips in five letters is a new name).
 _MIN_TWO_SUBSTITUTIONS = 6
+#: Endings of file names and web pages that get pasted after an address ("jane@shop.com.pdf").
+_FILE_EXTENSIONS = frozenset(
+    {"txt", "pdf", "doc", "docx", "xls", "xlsx", "csv", "htm", "html", "php", "asp", "aspx", "jsp",
+     "jpg", "jpeg", "png", "gif", "zip"}
+)
 #: Weight of a country second level that suffixes.tsv does not rank.
 _SLD_WEIGHT = 10
 #: Weight given to the shop's own ``extra_domains`` (a popular provider's).
@@ -602,6 +607,9 @@ def _tld_fix(domain: str, split: _Split) -> tuple[float, str] | None:
         cc = typed[len(sl) :]
         if typed.startswith(sl) and cc and sl in _country_second_levels(cc):
             found.append((0.5, _SLD_WEIGHT, f"{head}.{sl}.{cc}"))
+    half = len(typed) // 2
+    if len(typed) % 2 == 0 and typed[:half] == typed[half:] and typed[:half] in _suffix_weights():
+        found.append((0.5, _suffix_weights()[typed[:half]], f"{head}.{typed[:half]}"))  # "shop.comcom"
     last_dot = head.rfind(".")
     for cut in (1, 2, 3):
         # "shopco.m", "shopne.t": the dot typed a few letters early.
@@ -677,10 +685,12 @@ def _doubled_suffix(domain: str, indexes: tuple[_Index, ...]) -> str | None:
     far past any budget, yet nobody means a subdomain of ``com.com``.
     """
     head, _, last = domain.rpartition(".")
+    if last in _FILE_EXTENSIONS and "." in head and tld_exists(head) and not tld_exists(domain):
+        return head  # "shop.com.pdf", "gmail.com.html": a file name's ending pasted after it
     if not any(head in index.known for index in indexes):
         return None
-    if head.endswith("." + last):
-        return head
+    if head.endswith("." + last) or not tld_exists(domain):
+        return head  # "gmail.com.com"; "gmail.com.txt", "yahoo.com.1": junk after the ending
     # Another ending after the right one ("yahoo.com.org", "hotmail.com.net"): only when
     # the two endings together are no public suffix ("yahoo.com.br" is Yahoo's, and
     # "x.com.co" a Colombian name; a sole brand there is caught by the domain route).
