@@ -116,6 +116,12 @@ def test_two_slips_in_one_provider_name(typed: str, expected: str | None) -> Non
         ("gmail.net", "gmail.com"),  # Gmail hands out gmail.com only
         ("gmail.fr", "gmail.com"),
         ("icloud.co.uk", "icloud.com"),
+        ("hotmail.uk", "hotmail.co.uk"),  # the country's second level left out
+        ("yahoo.br", "yahoo.com.br"),
+        ("hotmail.net", "hotmail.com"),  # a popular brand under another generic ending
+        ("outlook.org", "outlook.com"),
+        ("mail.net", None),  # mail.com is not popular enough to claim every mail.*
+        ("web.com", None),  # web.de runs no generic ending: web.com is another company
         ("yahoo.nl", None),  # a country Yahoo may serve: not a slip to correct
         ("live.cn", None),
         ("mail.by", None),

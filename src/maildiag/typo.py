@@ -565,6 +565,16 @@ def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list
                 ):
                     # gmail.co.il, icloud.de: the brand has no mailbox under that suffix.
                     found.append((1.0, target.weight, target.domain))
+                elif (
+                    split is not None
+                    and split.suffix_known
+                    and not split.prefix
+                    and candidate == label
+                    and not same_suffix
+                ):
+                    wrong_ending = _wrong_ending(split.suffix, target)
+                    if wrong_ending is not None:
+                        found.append((wrong_ending, target.weight, target.domain))
     if split is not None and not split.suffix_known and "." in domain:
         # The dot moved into or next to the ending ("gmailco.m", "bellsouthne.t",
         # "gmai.lcom"): the same letters, one dot in another place.
@@ -578,6 +588,27 @@ def _domain_candidates(domain: str, split: _Split | None, index: _Index) -> list
         if brand and len(domain) >= 5:
             found.append((1.0, brand[0].weight, brand[0].domain))
     return found
+
+
+#: Generic endings a provider's name is typed under by habit ("hotmail.net").
+_GENERIC = frozenset({"com", "net", "org"})
+#: Popularity a brand needs before its name under another generic ending is corrected.
+_WRONG_ENDING_WEIGHT = 60
+
+
+def _wrong_ending(typed_suffix: str, target: _Target) -> float | None:
+    """The provider's name typed right under an ending the provider does not run.
+
+    ``hotmail.uk``, ``yahoo.br``: the country's second level left out (the brand has
+    ``hotmail.co.uk``): 0.5. ``hotmail.net``, ``outlook.org``: another generic ending for a
+    popular brand whose mail domain is generic too: 1.0 (``yahoo.net`` exists, but is no
+    mailbox domain). A brand under another country code is left alone (see _score).
+    """
+    if "." not in typed_suffix and target.suffix.endswith("." + typed_suffix) and target.suffix.count(".") == 1:
+        return 0.5
+    if typed_suffix in _GENERIC and target.suffix in _GENERIC and target.weight >= _WRONG_ENDING_WEIGHT:
+        return 1.0
+    return None
 
 
 def _best(found: list[tuple[float, int, str]]) -> tuple[float, str] | None:
