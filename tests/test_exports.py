@@ -13,6 +13,7 @@ PUBLIC = [
     "Actor", "Blame", "Diagnosis", "DiagnosisDataError", "DnsAnswer", "DnsStatus", "Finding", "MaildiagError",
     "MxHost", "Options", "ProviderMatch", "Severity", "UndeliverableError", "Verdict", "__version__",
     "adiagnose", "adiagnose_many", "diagnose", "diagnose_many",
+    "clear_dns_cache",  # the per-domain DNS cache (docs/design.md)
 ]
 
 

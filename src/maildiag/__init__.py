@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from maildiag._version import __version__
 
 if TYPE_CHECKING:
-    from maildiag.api import adiagnose, diagnose
+    from maildiag.api import adiagnose, clear_dns_cache, diagnose
     from maildiag.bulk import adiagnose_many, diagnose_many
     from maildiag.errors import DiagnosisDataError, MaildiagError, UndeliverableError
     from maildiag.model import (
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # `import maildiag` and the pytest plugin cost almost nothing until a diagnosis is made.
 _LAZY = {
     "adiagnose": "maildiag.api",
+    "clear_dns_cache": "maildiag.api",
     "diagnose": "maildiag.api",
     "adiagnose_many": "maildiag.bulk",
     "diagnose_many": "maildiag.bulk",
@@ -81,6 +82,7 @@ __all__ = [
     "__version__",
     "adiagnose",
     "adiagnose_many",
+    "clear_dns_cache",
     "diagnose",
     "diagnose_many",
 ]

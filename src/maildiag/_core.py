@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping
 from types import MappingProxyType
 
-from maildiag import _replies, catalog, flags, providers, syntax, typo
+from maildiag import _cache, _replies, catalog, flags, providers, syntax, typo
+from maildiag._cache import Await
+from maildiag._mx import CANARY_LABEL, MAX_MX_HOSTS, MAX_MX_LOOKUPS, DomainResult, Query, resolve_domain, routable
 from maildiag.model import (
     Blame,
     Diagnosis,
     DnsAnswer,
-    DnsStatus,
     Finding,
     MxHost,
     ProviderMatch,
@@ -30,38 +31,22 @@ from maildiag.model import (
     sort_findings,
 )
 from maildiag.options import Options, cached_per_domain
-from maildiag.smtp import Probe, ProbeResult, Reply, address_allowed
+from maildiag.smtp import Probe, ProbeResult, Reply
 
-__all__ = ["Flow", "Probe", "ProbeResult", "Query", "classify", "decide", "diagnose_offline", "interpret", "plan"]
-
-#: At most this many MX hosts get their addresses looked up; more is a misconfiguration
-#: and would only spend the customer's time.
-MAX_MX_HOSTS = 8
-#: Hosts looked up at most, MAX_MX_HOSTS at a time (a round trip each): real domains publish a
-#: handful, and a domain with 100 MX records must not cost 200 queries of everyone's deadline.
-MAX_MX_LOOKUPS = 32
+__all__ = [
+    "CANARY_LABEL", "MAX_MX_HOSTS", "MAX_MX_LOOKUPS", "Await", "Flow", "Probe", "ProbeResult", "Query",
+    "classify", "decide", "diagnose_offline", "interpret", "plan",
+]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Query:
-    """One DNS question: an ASCII (IDNA) name, without trailing dot, and a record type."""
+#: A batch holds DNS queries, one :class:`~maildiag._cache.Await` (another diagnosis is
+#: looking the domain up), or (when ``Options.smtp_probe`` is on) one SMTP probe; the shell
+#: sends back one answer per item, in order (for an ``Await``: the shared result or ``None``).
+Flow = Generator[
+    tuple[Query | Probe | Await, ...], tuple[DnsAnswer | ProbeResult | DomainResult | None, ...], Diagnosis
+]
+_DomainFlow = Generator[tuple[Query | Await, ...], tuple[DnsAnswer | DomainResult | None, ...], DomainResult]
 
-    name: str
-    rdtype: str
-
-
-#: A batch holds DNS queries, or (when ``Options.smtp_probe`` is on) one SMTP probe; the
-#: shell sends back one answer per item, in order.
-Flow = Generator[tuple[Query | Probe, ...], tuple[DnsAnswer | ProbeResult, ...], Diagnosis]
-_DnsFlow = Generator[tuple[Query, ...], tuple[DnsAnswer, ...], list[MxHost]]
-
-_FAILURE_CODES = {
-    DnsStatus.TIMEOUT: "dns.timeout",
-    DnsStatus.SERVFAIL: "dns.servfail",
-    DnsStatus.REFUSED: "dns.refused",
-    DnsStatus.NO_RESOLVER: "dns.no_resolver",
-    DnsStatus.ERROR: "dns.error",
-}
 
 
 @dataclasses.dataclass(slots=True)
@@ -89,18 +74,20 @@ _OFFLINE_CHECKS = ("syntax", "typo", "flags")
 _NO_TYPO_CHECKS = ("syntax", "flags")
 
 
+
 def plan(address: str, options: Options) -> Flow:
     """Diagnose ``address``, yielding DNS query batches and receiving their answers."""
     draft, local, ascii_domain = _offline_part(address, options)
     if options.offline or local is None or ascii_domain is None:
         return decide(draft, options)
 
-    # 4. DNS: MX first (RFC 5321 §5.1), then the exchangers' addresses, concurrently.
+    # 4. DNS (maildiag._mx): one result per domain, from the cache when it holds one.
     draft.checks += ("dns",)
-    hosts = yield from _dns(draft, ascii_domain, options)
-
-    draft.providers = providers.identify(ascii_domain, [h.host for h in hosts], options)
-    draft.findings.extend(providers.findings(draft.providers, options))
+    result = yield from _domain_result(ascii_domain, options)
+    draft.findings.extend(result.findings)
+    draft.dns.extend(result.dns)
+    draft.mx.extend(result.mx)
+    draft.providers = result.providers
 
     # 5. Optional SMTP probe of the best usable MX (docs/smtp.md).
     if options.smtp_probe:
@@ -108,31 +95,36 @@ def plan(address: str, options: Options) -> Flow:
     return decide(draft, options)
 
 
-def _dns(draft: _Draft, domain: str, options: Options) -> _DnsFlow:
-    (mx_answer,) = yield (Query(domain, "MX"),)
-    draft.dns.append(mx_answer)
-    start = len(draft.findings)
-    hosts = yield from _mail_route(draft, domain, mx_answer, options)
-    route = draft.findings[start:]
-    if not any(catalog.info(f.code).verdict is Verdict.UNDELIVERABLE for f in route):
-        return hosts
-    # DNS alone says "undeliverable" (no such domain, a null MX, no MX and no routable
-    # address, no usable MX host). That is final only if our resolver tells the truth: ask
-    # first whether it does, here, once for every path (issue 9.2; docs/design.md).
-    lying, signs = yield from _resolver_is_lying(draft, domain, options, seen=mx_answer.status)
-    if lying is False:
-        return hosts
-    # What a lie (or a failed check) made us believe is no fact about the domain. The
-    # answers themselves stay in ``dns`` and ``mx`` as evidence.
-    del draft.findings[start:]
-    if lying:
-        evidence = [mx_answer.describe(), *(f"would say {f.code}" for f in route), *signs]
-        draft.add("dns.resolver_lying", {"domain": domain}, evidence)
-    elif mx_answer.status is DnsStatus.NXDOMAIN:
-        draft.add("dns.unverified_nxdomain", {"domain": domain}, [mx_answer.describe()])
-    else:
-        _dns_failure(draft, _last_failure(draft))  # the check's own query failed
-    return hosts
+def _domain_result(domain: str, options: Options) -> _DomainFlow:
+    """``domain``'s DNS result: kept, shared with a lookup in flight, or looked up now.
+
+    The cache is asked before anything is yielded, so a hit costs no thread, no event loop
+    and no deadline (docs/design.md "The per-domain cache").
+    """
+    key = _cache.key_for(domain, options)
+    if key is None:
+        return (yield from resolve_domain(domain, options))
+    found = _cache.CACHE.lookup(key)
+    if isinstance(found, DomainResult):
+        return found
+    if isinstance(found, _cache.Wait):
+        (shared,) = yield (Await(found.future),)
+        if isinstance(shared, DomainResult):
+            return shared
+        # Nothing to share (the leader's lookup timed out or was abandoned): ask ourselves,
+        # within our own deadline.
+        result = yield from resolve_domain(domain, options)
+        _cache.CACHE.store(key, result)
+        return result
+    done: DomainResult | None = None
+    try:
+        done = yield from resolve_domain(domain, options)
+    finally:
+        # Also when the flow is closed half-way (a cancelled task): waiters must not wait
+        # for a lookup that will never end.
+        _cache.CACHE.finish(key, found, done)
+    return done
+
 
 
 def diagnose_offline(address: str, options: Options) -> Diagnosis:
@@ -208,126 +200,6 @@ def _providers_by_domain(domain: str, options: Options) -> tuple[tuple[ProviderM
     return matches, providers.findings(matches, options)
 
 
-def _mail_route(
-    draft: _Draft, domain: str, mx_answer: DnsAnswer, options: Options
-) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], list[MxHost]]:
-    """Work out where mail for ``domain`` would go; add findings on the way."""
-    status = mx_answer.status
-    if status in _FAILURE_CODES:
-        _dns_failure(draft, mx_answer)
-        return []
-
-    if status is DnsStatus.NXDOMAIN:
-        draft.add("domain.not_found", {"domain": domain}, [mx_answer.describe()])
-        return []
-
-    if status is DnsStatus.NODATA:
-        return (yield from _implicit_mx(draft, domain, mx_answer, options))
-
-    records = _parse_mx(mx_answer.records)
-    null = [r for r in records if r[1] == "."]
-    if null and len(records) == 1:
-        # RFC 7505 §3: a single MX with an empty exchange ("0 .") says "no mail here".
-        draft.add("mx.null", {"domain": domain}, [mx_answer.describe()])
-        return []
-    if null:
-        # RFC 7505 §4.3: a null MX mixed with real ones is an error; senders use the real ones.
-        draft.add("mx.null_mixed", {"domain": domain}, [mx_answer.describe()])
-        records = [r for r in records if r[1] != "."]
-    if not records:
-        draft.add("dns.error", {"name": domain, "rdtype": "MX", "detail": "malformed MX"}, [mx_answer.describe()])
-        return []
-
-    # Looked up MAX_MX_HOSTS at a time, in preference order, until one is usable (RFC 5321
-    # §5.1: a sender tries them all in that order). The work stops at MAX_MX_LOOKUPS hosts;
-    # a look that stopped there never concludes "undeliverable" (issue 9.7).
-    hosts = list(dict.fromkeys(host for _, host in records))
-    usable = 0
-    failed: list[DnsAnswer] = []
-    looked = 0
-    while looked < min(len(hosts), MAX_MX_LOOKUPS) and usable == 0:
-        batch = hosts[looked : looked + MAX_MX_HOSTS]
-        looked += len(batch)
-        queries = tuple(Query(h, t) for h in batch for t in ("A", "AAAA"))
-        answers = yield queries
-        draft.dns.extend(answers)
-        # Paired by position (the shells answer in order), not by the name in the answer: a
-        # resolver may well spell it with the root dot, or in another case.
-        by_key = {(q.name, q.rdtype): a for q, a in zip(queries, answers, strict=True)}
-        for pref, host in records:
-            if (host, "A") not in by_key:
-                continue
-            a, aaaa = by_key.pop((host, "A")), by_key.pop((host, "AAAA"))
-            usable += _judge_host(draft, pref, host, a, aaaa, failed, options)
-    if usable == 0 and looked < len(hosts):
-        _drop_host_route_findings(draft)
-        draft.add("mx.lookup_capped", {"domain": domain, "looked": looked, "hosts": len(hosts)},
-                  [mx_answer.describe()])
-        return draft.mx
-
-    if usable == 0 and not failed:
-        draft.add("mx.no_usable_host", {"domain": domain, "hosts": hosts}, [mx_answer.describe()])
-    elif usable == 0:
-        _drop_host_route_findings(draft)
-        _dns_failure(draft, failed[0])
-    # With a usable exchanger, a backup whose lookup failed changes nothing: mail goes to the
-    # one that works (RFC 5321 §5.1 tries them in order). Its answer stays in the evidence.
-    return draft.mx
-
-
-def _judge_host(
-    draft: _Draft, pref: int, host: str, a: DnsAnswer, aaaa: DnsAnswer, failed: list[DnsAnswer], options: Options
-) -> int:
-    """Record one MX host and what is wrong with it; 1 if a mail server can be there."""
-    addresses = tuple(r for x in (a, aaaa) if x.status is DnsStatus.OK for r in x.records)
-    draft.mx.append(MxHost(pref, host, addresses))
-    evidence = [a.describe(), aaaa.describe()]
-    cname = a.canonical_name or aaaa.canonical_name
-    if cname:
-        # RFC 2181 §10.3: an MX must point at a name with address records, not an alias.
-        draft.add("mx.host_cname", {"host": host, "target": cname}, evidence)
-    failures = [x for x in (a, aaaa) if x.status in _FAILURE_CODES]
-    if any(_routable(ip, options) for ip in addresses):
-        return 1
-    if failures:
-        # The query we could not make may hold the one routable address: our failure
-        # decides nothing about the host (never "not routable" on a timed-out AAAA).
-        failed.append(failures[0])
-    elif addresses:
-        draft.add("mx.host_not_routable", {"host": host, "addresses": addresses}, evidence)
-    elif a.status is DnsStatus.NXDOMAIN and aaaa.status is DnsStatus.NXDOMAIN:
-        draft.add("mx.host_not_found", {"host": host}, evidence)
-    else:
-        draft.add("mx.host_no_address", {"host": host}, evidence)
-    return 0
-
-
-def _implicit_mx(
-    draft: _Draft, domain: str, mx_answer: DnsAnswer, options: Options
-) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], list[MxHost]]:
-    """RFC 5321 §5.1: with no MX, the domain's own A/AAAA records act as an implicit MX."""
-    answers = yield (Query(domain, "A"), Query(domain, "AAAA"))
-    draft.dns.extend(answers)
-    failures = [x for x in answers if x.status in _FAILURE_CODES]
-    addresses = tuple(r for x in answers if x.status is DnsStatus.OK for r in x.records)
-    evidence = [mx_answer.describe(), *(x.describe() for x in answers)]
-    routable = any(_routable(ip, options) for ip in addresses)
-    if failures and not routable:
-        # As for MX hosts: an unanswered query could hold the routable address.
-        _dns_failure(draft, failures[0])
-        return []
-    if not addresses:
-        draft.add("domain.no_mail_route", {"domain": domain}, evidence)
-        return []
-    host = MxHost(0, domain, addresses, implicit=True)
-    draft.mx.append(host)
-    if routable:
-        draft.add("mx.implicit", {"domain": domain}, evidence)
-    else:
-        # Like email-validator: a fallback to an address no one on the internet can reach
-        # is no mail route at all.
-        draft.add("mx.implicit_not_routable", {"domain": domain, "addresses": addresses}, evidence)
-    return [host]
 
 
 _ProbeFlow = Generator[tuple[Probe, ...], tuple[ProbeResult, ...], None]
@@ -362,7 +234,7 @@ def _smtp(draft: _Draft, local: str, domain: str, options: Options) -> _ProbeFlo
         return
     target = next(
         ((h.host, ip) for h in draft.mx for ip in h.addresses
-         if _routable(ip, options)),
+         if routable(ip, options)),
         None,
     )
     if target is None:
@@ -479,131 +351,9 @@ def interpret(result: ProbeResult) -> list[Finding]:
     return [catalog.make("smtp.accepted", {"host": host}, evidence)]
 
 
-#: A label no one will ever register: a name under it cannot exist, so a resolver that
-#: answers anything but NXDOMAIN for it invents answers (issue 9.2). Random per process
-#: (a fixed name could be registered, and would then defeat the check), the same for every
-#: diagnosis of the process so that a caching resolver asks upstream once.
-CANARY_LABEL = f"maildiag-canary-{secrets.token_hex(6)}"
-
-
-def _canary_name(sanity_domain: str) -> str:
-    """The name that cannot exist: :data:`CANARY_LABEL` under the sanity domain's TLD.
-
-    Under a TLD rather than under the sanity domain, whose owner may publish a wildcard; and
-    under the sanity domain's TLD (``com``), not the customer's, which may have a wildcard
-    of its own (some ccTLDs have), or not exist at all.
-    """
-    return f"{CANARY_LABEL}.{sanity_domain.rpartition('.')[2]}"
-
-
-def _resolver_is_lying(
-    draft: _Draft, domain: str, options: Options, *, seen: DnsStatus
-) -> Generator[tuple[Query, ...], tuple[DnsAnswer, ...], tuple[bool | None, list[str]]]:
-    """Whether an answer that would make ``domain`` undeliverable comes from a lying resolver.
-
-    Asked by :func:`_dns` wherever DNS alone would conclude "undeliverable", because a
-    resolver that lies (a sandbox answering NXDOMAIN for everything, a DNS filter, a Pi-hole,
-    a captive portal, a wildcard sinkhole answering ``10 mx.<name>`` and 0.0.0.0) says
-    nothing about the address: the project's rule is *unknown, our network*, never
-    *undeliverable*. ``seen`` is what the resolver said of ``domain``'s MX: NXDOMAIN, NODATA
-    (no MX, and no routable address of its own) or OK (a null MX, or MX hosts without a
-    routable address).
-
-    The signs, cheapest first (docs/design.md "A resolver that lies"):
-
-    1. ``domain`` is known to take mail (a big provider, a common mail domain, a sanity
-       name): it cannot be dead, so the answer is a lie. No query.
-    2. A sanity name (``gmail.com``) must have MX records (NXDOMAIN or no MX for it gives
-       the resolver away) whose hosts have a public address (0.0.0.0 for them does).
-    3. After NODATA or OK, a name that cannot exist (:func:`_canary_name`) must not exist:
-       an MX record, or even NODATA, for it is an invented answer. This is the sign of a
-       filter that spares the sanity names but sinkholes the rest. It is asked in the same
-       round trip as the sanity name. After an NXDOMAIN it is not needed: a resolver that
-       invents names does not deny them.
-
-    A domain that really points its mail at 0.0.0.0, 127.0.0.1 or private space passes all
-    three signs and stays undeliverable: the answers for it look the same as a lie's, so
-    only what the resolver says of *other* names can tell them apart.
-
-    Returns (True, signs) for a lie, (False, []) when the answer can be trusted and
-    (None, []) when we cannot tell (a query of the check failed); ``signs`` are evidence.
-    """
-    if typo.is_known_domain(domain) or providers.is_known_domain(domain) or domain in options.sanity_domains:
-        return True, [f"{domain} is known to take mail"]
-    sanity = next((d for d in options.sanity_domains if d != domain), None)
-    if sanity is None:
-        return False, []  # the shop turned the check off (sanity_domains=())
-    queries: tuple[Query, ...] = (Query(sanity, "MX"),)
-    if seen is not DnsStatus.NXDOMAIN:
-        queries += (Query(_canary_name(sanity), "MX"),)
-    answers = yield queries
-    draft.dns.extend(answers)
-    known, *canary = answers
-    if known.status is DnsStatus.NXDOMAIN or (known.status is DnsStatus.NODATA and seen is not DnsStatus.NXDOMAIN):
-        return True, [f"{sanity} surely has MX records: {known.describe()}"]
-    if canary and canary[0].status in (DnsStatus.OK, DnsStatus.NODATA):
-        return True, [f"{canary[0].name} cannot exist: {canary[0].describe()}"]
-    if any(a.status in _FAILURE_CODES for a in answers):
-        return None, []
-    if seen is DnsStatus.NXDOMAIN:
-        # The resolver does not deny names wholesale (the sanity name exists): the NXDOMAIN stands.
-        return False, []
-    # The sinkhole: MX records everywhere, pointing at addresses no server can have.
-    hosts = [host for _, host in _parse_mx(known.records) if host != "."][:2]
-    if not hosts:
-        return True, [f"{sanity} surely takes mail: {known.describe()}"]
-    host_queries = tuple(Query(h, t) for h in hosts for t in ("A", "AAAA"))
-    host_answers = yield host_queries
-    draft.dns.extend(host_answers)
-    addresses = [r for a in host_answers if a.status is DnsStatus.OK for r in a.records]
-    if any(_routable(ip, options) for ip in addresses):
-        return False, []
-    if any(a.status in _FAILURE_CODES for a in host_answers):
-        return None, []
-    return True, [f"{sanity}'s mail servers surely have public addresses: "
-                  + "; ".join(a.describe() for a in host_answers)]
 
 
 _RESERVED_CODES = frozenset({"syntax.domain_reserved", "syntax.domain_special_use"})
-_HOST_ROUTE_CODES = frozenset({"mx.host_not_routable", "mx.host_not_found", "mx.host_no_address"})
-
-
-def _drop_host_route_findings(draft: _Draft) -> None:
-    """No host usable, and no verdict possible (a lie, a failure, a capped look): what each
-    host seemed to lack is no fact about the domain and must not make it "risky" (a broken
-    backup beside a working host does). The answers stay in ``dns`` and ``mx`` as evidence.
-    """
-    draft.findings = [f for f in draft.findings if f.code not in _HOST_ROUTE_CODES]
-
-
-def _last_failure(draft: _Draft) -> DnsAnswer:
-    return next(a for a in reversed(draft.dns) if a.status in _FAILURE_CODES)
-
-
-def _dns_failure(draft: _Draft, answer: DnsAnswer) -> None:
-    code = _FAILURE_CODES[answer.status]
-    if not draft.has_code(code):
-        draft.add(code, {"name": answer.name, "rdtype": answer.rdtype, "detail": answer.detail}, [answer.describe()])
-
-
-def _parse_mx(records: Sequence[str]) -> list[tuple[int, str]]:
-    """Parse ``"10 mx.example."`` records, sorted by preference (RFC 5321 §5.1), then name."""
-    parsed: list[tuple[int, str]] = []
-    for record in records:
-        pref, _, host = record.partition(" ")
-        try:
-            value = int(pref)
-        except ValueError:
-            continue
-        host = host.strip()
-        host = "." if host in ("", ".") else host.rstrip(".").lower()
-        parsed.append((value, host))
-    return sorted(parsed)
-
-
-def _routable(ip: str, options: Options) -> bool:
-    """Can a mail server be at ``ip``? One rule with the prober's (``maildiag._ip``)."""
-    return address_allowed(ip, options.allow_private_addresses)
 
 
 def decide(draft: _Draft, options: Options) -> Diagnosis:

@@ -24,7 +24,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from maildiag import smtp
+from maildiag._cache import Await
 from maildiag._core import Flow, Probe, ProbeResult, Query
+from maildiag._mx import DomainResult
 from maildiag.model import Diagnosis, DnsAnswer, DnsStatus
 
 if TYPE_CHECKING:
@@ -241,11 +243,19 @@ def _twin(resolver: dns.resolver.BaseResolver, kind: type[_Res]) -> _Res:
     return twin
 
 
+def _ttl_left(answer: Any) -> float | None:
+    """Seconds until a ``dns.resolver.Answer`` expires: dnspython sets ``expiration`` from
+    the smallest TTL of the chain, or for NODATA from the SOA as RFC 2308 §5 says (the same
+    answer served again from its cache keeps its first expiration)."""
+    expiration = getattr(answer, "expiration", None)
+    return None if not isinstance(expiration, int | float) else max(0.0, expiration - time.time())
+
+
 def answer_from_dnspython(query: Query, answer: Any) -> DnsAnswer:
     """Convert a ``dns.resolver.Answer`` (``raise_on_no_answer=False``)."""
     rrset = answer.rrset
     if rrset is None:
-        return DnsAnswer(query.name, query.rdtype, DnsStatus.NODATA)
+        return DnsAnswer(query.name, query.rdtype, DnsStatus.NODATA, ttl=_ttl_left(answer))
     canonical = answer.canonical_name.to_text(omit_final_dot=True)
     return DnsAnswer(
         query.name,
@@ -253,7 +263,23 @@ def answer_from_dnspython(query: Query, answer: Any) -> DnsAnswer:
         DnsStatus.OK,
         tuple(sorted(r.to_text() for r in rrset)),
         canonical_name=canonical if canonical.lower() != query.name.lower() else None,
+        ttl=_ttl_left(answer),
     )
+
+
+def _negative_ttl(error: Any) -> float | None:
+    """RFC 2308 §5 for an NXDOMAIN: the TTL of the SOA in the authority section, at most its
+    MINIMUM field (dnspython's ``resolve_chaining`` computes exactly that); ``None`` without
+    an SOA (RFC 2308 §5: such an answer SHOULD NOT be cached; the per-domain cache then
+    keeps it briefly, as it keeps any answer whose resolver gave no TTL)."""
+    try:
+        responses = error.responses()
+        response = next(iter(responses.values()))
+        if not any(rrset.rdtype == 6 for rrset in response.authority):  # SOA
+            return None
+        return float(response.resolve_chaining().minimum_ttl)
+    except Exception:  # no response kept (a cached NXDOMAIN), or an odd one: TTL unknown
+        return None
 
 
 def answer_from_error(query: Query, error: BaseException) -> DnsAnswer:
@@ -266,7 +292,7 @@ def answer_from_error(query: Query, error: BaseException) -> DnsAnswer:
         return DnsAnswer(query.name, query.rdtype, status, detail=detail)
 
     if isinstance(error, dns.resolver.NXDOMAIN):
-        return fail(DnsStatus.NXDOMAIN)
+        return DnsAnswer(query.name, query.rdtype, DnsStatus.NXDOMAIN, ttl=_negative_ttl(error))
     if isinstance(error, dns.resolver.NoAnswer):
         return fail(DnsStatus.NODATA)
     if isinstance(error, dns.resolver.NoNameservers):
@@ -369,23 +395,41 @@ def _collect(future: concurrent.futures.Future[Any] | None, item: Query | Probe)
     return result
 
 
+def _is_wait(batch: tuple[Any, ...]) -> bool:
+    return len(batch) == 1 and isinstance(batch[0], Await)
+
+
+def _wait_sync(item: Await, left: float) -> DomainResult | None:
+    """Another diagnosis's lookup of the same domain, waited for at most ``left`` seconds."""
+    try:
+        return item.future.result(timeout=max(0.0, left))
+    except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+        return None
+
+
 def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
     """Drive ``flow`` with a blocking resolver; queries run on worker threads.
 
     Even a single query goes to a worker: dnspython sleeps between retries before it looks
     at its lifetime, so only a wait bounded here keeps the deadline to the millisecond. The
-    deadline starts with the first query: the offline steps before it (and, on a process's
-    first call, loading the data tables) are not DNS time.
+    deadline starts with the first query (or the first wait for a lookup another diagnosis
+    makes): the offline steps before it (and, on a process's first call, loading the data
+    tables) are not DNS time. A flow answered from the per-domain cache yields nothing and
+    returns here without any of this.
     """
     try:
-        batch = next(flow)
-        lookup = _sync_lookup(resolver)  # may import dnspython: not DNS time either
+        batch: tuple[Any, ...] = next(flow)
+        lookup = None if _is_wait(batch) else _sync_lookup(resolver)  # may import dnspython: not DNS time
         stop_at = time.monotonic() + deadline
         while True:
             left = stop_at - time.monotonic()
-            if left <= 0:
+            if _is_wait(batch):
+                answers: tuple[Any, ...] = (_wait_sync(batch[0], left),)
+            elif left <= 0:
                 answers = tuple(_deadline_passed(q) for q in batch)
             else:
+                if lookup is None:
+                    lookup = _sync_lookup(resolver)
                 futures = [_workers.submit(functools.partial(_execute_sync, lookup, q, left)) for q in batch]
                 concurrent.futures.wait([f for f in futures if f is not None], timeout=left)
                 answers = tuple(_collect(f, q) for f, q in zip(futures, batch, strict=True))
@@ -393,6 +437,10 @@ def run_sync(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
     except StopIteration as done:
         result: Diagnosis = done.value
         return result
+    finally:
+        # On any exception (a cancelled task, KeyboardInterrupt, pytest.fail from the testing
+        # kit), end the flow now: a lookup it leads must wake its waiters at once.
+        flow.close()
 
 
 # -- async -----------------------------------------------------------------------------
@@ -459,22 +507,52 @@ async def _execute_async(lookup: _AsyncLookup, item: Query | Probe, timeout: flo
     return await _lookup_async(lookup, item, timeout)
 
 
-async def run_async(flow: Flow, resolver: Any, deadline: float) -> Diagnosis:
+async def wait_async(item: Await, left: float) -> DomainResult | None:
+    """Another diagnosis's lookup of the same domain (it may run on another thread or
+    loop), awaited at most ``left`` seconds; never cancels it for the others waiting."""
+    if left <= 0:
+        return item.future.result() if item.future.done() else None
+    try:
+        async with asyncio.timeout(left):
+            return await asyncio.shield(asyncio.wrap_future(item.future))
+    except TimeoutError:  # our deadline, not the lookup's end: the core answers "timeout"
+        return None
+
+
+async def run_async(
+    flow: Flow,
+    resolver: Any,
+    deadline: float,
+    *,
+    first: tuple[Any, ...] | None = None,
+    stop_at: float | None = None,
+) -> Diagnosis:
     """Drive ``flow`` on asyncio; the queries of a batch run concurrently.
 
-    As in :func:`run_sync`, the deadline starts with the first query.
+    As in :func:`run_sync`, the deadline starts with the first query (or wait). ``first`` is
+    the batch a caller already took from ``flow`` (bulk runs the offline part of each row
+    inline, so cache hits never become tasks), ``stop_at`` a deadline already running.
     """
     try:
-        batch = next(flow)
-        lookup = _async_lookup(resolver)  # may import dnspython: not DNS time either
-        stop_at = time.monotonic() + deadline
+        batch: tuple[Any, ...] = next(flow) if first is None else first
+        lookup = None if _is_wait(batch) else _async_lookup(resolver)  # may import dnspython: not DNS time
+        if stop_at is None:
+            stop_at = time.monotonic() + deadline
         while True:
             left = stop_at - time.monotonic()
-            if left <= 0:
+            if _is_wait(batch):
+                answers: tuple[Any, ...] = (await wait_async(batch[0], left),)
+            elif left <= 0:
                 answers = tuple(_deadline_passed(q) for q in batch)
             else:
+                if lookup is None:
+                    lookup = _async_lookup(resolver)
                 answers = tuple(await asyncio.gather(*(_execute_async(lookup, q, left) for q in batch)))
             batch = flow.send(answers)
     except StopIteration as done:
         result: Diagnosis = done.value
         return result
+    finally:
+        # On any exception (a cancelled task, KeyboardInterrupt, pytest.fail from the testing
+        # kit), end the flow now: a lookup it leads must wake its waiters at once.
+        flow.close()

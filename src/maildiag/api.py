@@ -10,7 +10,7 @@ from maildiag._shells import run_async, run_sync
 from maildiag.model import Diagnosis
 from maildiag.options import Options
 
-__all__ = ["adiagnose", "diagnose"]
+__all__ = ["adiagnose", "clear_dns_cache", "diagnose"]
 
 
 _DEFAULT = Options()
@@ -82,3 +82,18 @@ async def adiagnose(address: str, /, *, options: Options | None = None, **overri
     opts = _options(options, overrides)
     flow = plan(_check_input(address), opts)
     return await run_async(flow, opts.resolver, opts.deadline)
+
+
+def clear_dns_cache() -> None:
+    """Forget every domain's DNS result kept by this process (docs/design.md "The per-domain cache").
+
+    ``diagnose``, ``adiagnose`` and ``diagnose_many`` keep each domain's DNS result as long
+    as its TTLs allow; call this after changing DNS you are testing against, or pass
+    ``dns_cache=False`` to ask DNS every time. The testing kit's fixtures call it before
+    every test. Lookups in flight are not interrupted.
+
+    .. versionadded:: 0.2.0
+    """
+    from maildiag import _cache
+
+    _cache.CACHE.clear()

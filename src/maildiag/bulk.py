@@ -29,8 +29,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, 
 from typing import Any
 
 from maildiag import catalog
-from maildiag._core import _Draft, decide, diagnose_offline, plan
-from maildiag._shells import _async_lookup, _lookup_async, run_async
+from maildiag._core import Flow, _Draft, decide, diagnose_offline, plan
+from maildiag._shells import _async_lookup, _is_wait, _lookup_async, run_async, wait_async
 from maildiag.api import _options
 from maildiag.model import Diagnosis, DnsAnswer, DnsStatus
 from maildiag.options import Options
@@ -489,17 +489,36 @@ def _open_window(
     gate = asyncio.Semaphore(concurrency)
     resolver = None if opts.offline else _SharedLookups(opts.resolver)
 
-    async def diagnose_one(address: str) -> Diagnosis:
+    async def diagnose_one(flow: Flow, batch: tuple[Any, ...]) -> Diagnosis:
+        stop_at = None
+        if _is_wait(batch):
+            # Another row is looking this domain up: wait for it without taking a slot of
+            # the concurrency bound, which is for rows waiting on DNS themselves.
+            stop_at = time.monotonic() + opts.deadline
+            try:
+                batch = flow.send((await wait_async(batch[0], opts.deadline),))
+            except StopIteration as done:
+                result: Diagnosis = done.value
+                return result
         async with gate:
             # The deadline starts here, when the diagnosis starts, not when its row was read.
-            return await run_async(plan(address, opts), resolver, opts.deadline)
+            return await run_async(flow, resolver, opts.deadline, first=batch, stop_at=stop_at)
 
     def start(row: object) -> Diagnosis | asyncio.Task[Diagnosis]:
         if not isinstance(row, str):
             return _not_text(row)
         if opts.offline:
             return diagnose_offline(row, opts)
-        return asyncio.ensure_future(diagnose_one(row))
+        # The offline part runs here, inline: a row whose domain the per-domain cache holds
+        # is done without a task, an await or a deadline (issue 13: rows are diagnosed in
+        # a tight loop while the domains they need resolve concurrently).
+        flow = plan(row, opts)
+        try:
+            batch = next(flow)
+        except StopIteration as done:
+            result: Diagnosis = done.value
+            return result
+        return asyncio.ensure_future(diagnose_one(flow, batch))
 
     rows = addresses if isinstance(addresses, _Rows) else _rows_for(addresses, lookahead)
     return _Window(rows, start, resolver)

@@ -382,6 +382,10 @@ class DnsAnswer:
     records: tuple[str, ...] = ()
     canonical_name: str | None = None
     detail: str = ""
+    #: Seconds the answer may be kept (the record TTL; for NXDOMAIN/NODATA the SOA-derived
+    #: negative TTL of RFC 2308 §5), ``None`` when the resolver did not say. Only maildiag's
+    #: per-domain cache reads it: not part of equality or of :meth:`to_dict`.
+    ttl: float | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", DnsStatus(self.status))

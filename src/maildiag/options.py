@@ -64,7 +64,9 @@ def _list_entry(entry: str) -> str:
 
 
 #: The I/O settings, and their values in :meth:`Options.data_view`.
-_IO_DEFAULTS: dict[str, Any] = {"resolver": None, "deadline": DEFAULT_DEADLINE, "offline": False, "locale": "en"}
+_IO_DEFAULTS: dict[str, Any] = {
+    "resolver": None, "deadline": DEFAULT_DEADLINE, "offline": False, "locale": "en", "dns_cache": True,
+}
 _IO_FIELDS = frozenset(_IO_DEFAULTS)
 
 
@@ -102,6 +104,10 @@ class Options:
         smtp_ports: ports to try, in order, while a port cannot be reached.
         smtp_port_overrides: ``(ip, port)`` pairs: that address is probed on that port
             only (loopback test servers).
+        dns_cache: keep each domain's DNS result for later diagnoses in this process, as
+            long as its TTLs allow (failures a few seconds), and let concurrent diagnoses at
+            one domain share one lookup. ``False`` asks DNS every time; empty the cache with
+            :func:`maildiag.clear_dns_cache` (docs/design.md "The per-domain cache").
     """
 
     offline: bool = False
@@ -121,6 +127,7 @@ class Options:
     mail_from: str | None = None
     smtp_ports: tuple[int, ...] = (25,)
     smtp_port_overrides: tuple[tuple[str, int], ...] = ()
+    dns_cache: bool = True
     _hash: int | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
     _data_view: Options | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
 
@@ -193,7 +200,7 @@ class Options:
         return self._hash
 
     def data_view(self) -> Options:
-        """These options without the I/O settings (resolver, deadline, offline, locale).
+        """These options without the I/O settings (resolver, deadline, offline, locale, dns_cache).
 
         Per-domain caches key on this, so a resolver made per request neither defeats them
         nor stays alive in them.

@@ -57,6 +57,9 @@ class FakeResolver:
         self._delays: dict[str, float] = {}
         self._sinkhole: str | None = None
         self._lock = threading.Lock()
+        #: Bumped by every change of the zone: maildiag's per-domain cache keys on it, so
+        #: answers given before a change are never served after it.
+        self._maildiag_generation = 0
         self.queries: list[tuple[str, str]] = []
         if sane:
             # Usable with default options: a shop's test of jane@gmail.com must see "ok".
@@ -68,6 +71,7 @@ class FakeResolver:
     def add(self, name: str, rdtype: str, *records: str) -> FakeResolver:
         """Add records of ``rdtype`` to ``name``; returns ``self`` for chaining."""
         key = (_norm(name), rdtype.upper())
+        self._maildiag_generation += 1
         self._records.setdefault(key, []).extend(records)
         labels = key[0].split(".")
         for i in range(len(labels)):
@@ -114,6 +118,7 @@ class FakeResolver:
         """Make ``name`` and every name under it fail: servfail, refused, timeout or error."""
         try:
             self._failures[_norm(name)] = _FAILURES[how]
+            self._maildiag_generation += 1
         except KeyError:
             raise ValueError(f"how must be one of {sorted(_FAILURES)}, not {how!r}") from None
         return self
@@ -126,6 +131,7 @@ class FakeResolver:
         (``dns.resolver_lying``), never as an undeliverable address.
         """
         self._sinkhole = address
+        self._maildiag_generation += 1
         return self
 
     def slow(self, name: str, seconds: float) -> FakeResolver:
@@ -135,6 +141,7 @@ class FakeResolver:
         as a dropped UDP query would.
         """
         self._delays[_norm(name)] = seconds
+        self._maildiag_generation += 1
         return self
 
     # -- answering -----------------------------------------------------------------------

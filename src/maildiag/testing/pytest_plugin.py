@@ -209,6 +209,16 @@ def maildiag_offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _maildiag_empty_dns_cache() -> None:
+    """Start every test with an empty per-domain DNS cache: tests never see each other's
+    answers (a domain kept from an earlier test's fake or server). Costs nothing unless
+    maildiag's cache is loaded."""
+    cache = sys.modules.get("maildiag._cache")
+    if cache is not None:
+        cache.CACHE.clear()
+
+
+@pytest.fixture(autouse=True)
 def _maildiag_fake_dns_left() -> Iterator[None]:
     """Fail a test that enters a ``fake_dns()`` block and never leaves it.
 
