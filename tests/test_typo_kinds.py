@@ -177,7 +177,8 @@ def test_brand_domains_typed_into_an_email_field(typed: str, expected: str | Non
         ("olive.com", None),  # the extra key at the name's end makes a word
         ("aon.com", None),  # every one-letter change of aol is somebody's domain
         ("gmc.com", None),
-        ("loive.se", None),  # live.se is rarely used: no jump to live.de either
+        ("loive.se", "live.se"),  # the brand's popularity counts, and the suffix typed stays
+        ("yaoo.ro", "yahoo.ro"),  # a rarely used domain of a popular name
     ],
 )
 def test_very_short_provider_names(typed: str, expected: str | None) -> None:
