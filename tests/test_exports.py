@@ -14,6 +14,7 @@ PUBLIC = [
     "MxHost", "Options", "ProviderMatch", "Severity", "UndeliverableError", "Verdict", "__version__",
     "adiagnose", "adiagnose_many", "diagnose", "diagnose_many",
     "clear_dns_cache",  # the per-domain DNS cache (docs/design.md)
+    "DoctorReport", "adoctor", "doctor",  # maildiag doctor (docs/doctor.md)
 ]
 
 

@@ -16,6 +16,7 @@ from maildiag._version import __version__
 if TYPE_CHECKING:
     from maildiag.api import adiagnose, clear_dns_cache, diagnose
     from maildiag.bulk import adiagnose_many, diagnose_many
+    from maildiag.doctor import DoctorReport, adoctor, doctor
     from maildiag.errors import DiagnosisDataError, MaildiagError, UndeliverableError
     from maildiag.model import (
         Actor,
@@ -39,6 +40,9 @@ _LAZY = {
     "diagnose": "maildiag.api",
     "adiagnose_many": "maildiag.bulk",
     "diagnose_many": "maildiag.bulk",
+    "doctor": "maildiag.doctor",
+    "adoctor": "maildiag.doctor",
+    "DoctorReport": "maildiag.doctor",
     "DiagnosisDataError": "maildiag.errors",
     "MaildiagError": "maildiag.errors",
     "UndeliverableError": "maildiag.errors",
@@ -71,6 +75,7 @@ __all__ = [
     "DiagnosisDataError",
     "DnsAnswer",
     "DnsStatus",
+    "DoctorReport",
     "Finding",
     "MaildiagError",
     "MxHost",
@@ -82,7 +87,9 @@ __all__ = [
     "__version__",
     "adiagnose",
     "adiagnose_many",
+    "adoctor",
     "clear_dns_cache",
     "diagnose",
     "diagnose_many",
+    "doctor",
 ]

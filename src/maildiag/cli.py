@@ -374,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         bounce_cli.register(sub)
+    from maildiag.doctor import cli as doctor_cli
+
+    doctor_cli.register(sub)
     return parser
 
 

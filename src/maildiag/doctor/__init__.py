@@ -1,0 +1,193 @@
+"""``maildiag doctor``: when the shop's own sending set-up is why mail does not arrive.
+
+>>> from maildiag.testing import FakeResolver
+>>> fake = FakeResolver().add("shop.example", "TXT", '"v=spf1 +all"')
+>>> report = doctor("shop.example", resolver=fake)
+>>> report.has("doctor.spf.all_pass")
+True
+
+One pure core (:func:`plan`, a generator of DNS query batches, like :func:`maildiag._core.plan`)
+run by the same sync and async shells, resolver and deadline as :func:`maildiag.diagnose`.
+Each family of checks lives in its own module: :mod:`.spf`, :mod:`.dkim`, :mod:`.dmarc`,
+:mod:`.transport`, :mod:`.ips`, :mod:`.message`, :mod:`.providers`. See docs/doctor.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import types
+from collections.abc import Generator, Iterable, Sequence
+from typing import Any, cast
+
+from maildiag import catalog
+from maildiag._core import Query
+from maildiag.doctor import dkim, dmarc, ips, message, providers, spf, transport
+from maildiag.doctor._flow import Ctx
+from maildiag.doctor._report import DoctorReport
+from maildiag.doctor.ips import Dnsbl, default_dnsbls
+from maildiag.doctor.providers import Requirement
+from maildiag.model import DnsAnswer, Finding
+from maildiag.options import Options, ascii_domain
+
+__all__ = [
+    "SENDER_REASONS",
+    "Dnsbl",
+    "DoctorReport",
+    "Requirement",
+    "adoctor",
+    "bounce_finding",
+    "default_dnsbls",
+    "doctor",
+    "plan",
+]
+
+DoctorFlow = Generator[tuple[Query, ...], tuple[DnsAnswer, ...], DoctorReport]
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\Z")
+
+
+def _domain(domain: object) -> str | None:
+    if not isinstance(domain, str):
+        raise TypeError(f"domain must be str, not {type(domain).__name__}")
+    name = ascii_domain(domain.strip().lower().rstrip("."))
+    if not name or len(name) > 253:
+        return None
+    labels = name.split(".")
+    return name if len(labels) >= 2 and all(_LABEL.match(label) for label in labels) else None
+
+
+def _eml_bytes(eml: bytes | str | os.PathLike[str] | None) -> bytes | None:
+    if eml is None or isinstance(eml, bytes):
+        return eml
+    with open(eml, "rb") as handle:  # a path: a missing file is the caller's error (OSError)
+        return handle.read(message.MAX_BYTES)
+
+
+def plan(
+    domain: str,
+    *,
+    dkim_selectors: Sequence[str] = (),
+    sending_ips: Sequence[str] = (),
+    eml: bytes | None = None,
+    dnsbls: Sequence[Dnsbl] | None = None,
+) -> DoctorFlow:
+    """The pure core: yields DNS query batches, is sent their answers, returns the report."""
+    name = _domain(domain)
+    if name is None:
+        return DoctorReport(str(domain), (catalog.make("doctor.domain.invalid", {"domain": str(domain)}),))
+    ctx = Ctx(name)
+    ips_given = tuple(str(ip) for ip in sending_ips)
+    checks = ["spf", "dmarc", "transport"]
+    # Each family asks its first batch in turn; the answers are shared through ctx.
+    yield from spf.check(ctx, ips_given)
+    yield from dmarc.check(ctx)
+    yield from transport.check(ctx)
+    if dkim_selectors:
+        checks.append("dkim")
+    yield from dkim.check(ctx, tuple(str(s).strip().lower() for s in dkim_selectors))
+    if ips_given:
+        checks.append("ips")
+    yield from ips.check(ctx, ips_given, tuple(dnsbls) if dnsbls is not None else default_dnsbls())
+    if eml is not None:
+        checks.append("message")
+        message.check(ctx, eml)
+    checklist = providers.checklist(ctx)
+    return DoctorReport(name, tuple(ctx.findings), checklist, tuple(checks), tuple(ctx.answers.values()))
+
+
+def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
+    base = options if options is not None else Options()
+    return base.replace(**overrides) if overrides else base
+
+
+def doctor(
+    domain: str,
+    /,
+    *,
+    dkim_selectors: Sequence[str] = (),
+    sending_ips: Sequence[str] = (),
+    eml: bytes | str | os.PathLike[str] | None = None,
+    dnsbls: Sequence[Dnsbl] | None = None,
+    options: Options | None = None,
+    **overrides: Any,
+) -> DoctorReport:
+    """Check the shop's sending domain: SPF, DKIM, DMARC, MX/MTA-STS/TLS-RPT, sending IPs,
+    a received message, and the big providers' requirements.
+
+    Args:
+        domain: the domain the shop sends from (the From domain).
+        dkim_selectors: the DKIM selectors the shop signs with (``s=`` of its signatures).
+        sending_ips: the addresses its mail leaves from (PTR, FCrDNS, blocklists, SPF result).
+        eml: a message the shop sent, as received (bytes, or a path to an ``.eml`` file).
+        dnsbls: the blocklists to ask (default: :func:`default_dnsbls`).
+        options: :class:`~maildiag.Options`; ``resolver=`` and ``deadline=`` apply as for
+            :func:`~maildiag.diagnose` (one deadline for all the DNS of the report).
+
+    Returns:
+        A :class:`DoctorReport`. Failed lookups are ``doctor.dns_failed`` findings (unknown),
+        never a verdict about the domain.
+
+    Raises:
+        TypeError: ``domain`` is not a ``str``.
+        OSError: ``eml`` is a path that cannot be read.
+    """
+    opts = _options(options, overrides)
+    flow = plan(domain, dkim_selectors=dkim_selectors, sending_ips=sending_ips, eml=_eml_bytes(eml), dnsbls=dnsbls)
+    from maildiag._shells import run_sync
+
+    return cast(DoctorReport, run_sync(cast(Any, flow), opts.resolver, opts.deadline))
+
+
+async def adoctor(
+    domain: str,
+    /,
+    *,
+    dkim_selectors: Sequence[str] = (),
+    sending_ips: Sequence[str] = (),
+    eml: bytes | str | os.PathLike[str] | None = None,
+    dnsbls: Sequence[Dnsbl] | None = None,
+    options: Options | None = None,
+    **overrides: Any,
+) -> DoctorReport:
+    """The asyncio twin of :func:`doctor`: same arguments, same rules, same report."""
+    opts = _options(options, overrides)
+    flow = plan(domain, dkim_selectors=dkim_selectors, sending_ips=sending_ips, eml=_eml_bytes(eml), dnsbls=dnsbls)
+    from maildiag._shells import run_async
+
+    return cast(DoctorReport, await run_async(cast(Any, flow), opts.resolver, opts.deadline))
+
+
+#: Bounce reasons (maildiag.bounce.reasons) that are about the sender, not the recipient:
+#: authentication (Gmail 5.7.26/5.7.27, Microsoft 5.7.515), blocklisting, reputation.
+SENDER_REASONS = frozenset({"auth_failure", "blocked", "sender_rejected", "spam"})
+
+
+def bounce_finding(reason: str, sending_domain: str | None, evidence: Iterable[str] = ()) -> Finding | None:
+    """The "run doctor on your sending domain" finding for a bounce, or ``None``.
+
+    ``reason`` is a bounce reason name (``BounceRecipient.reason``); ``sending_domain`` the
+    domain of the bounced message's sender (its From or Return-Path). Only reasons in
+    :data:`SENDER_REASONS` carry the finding; without a sending domain there is nothing to
+    point the doctor at.
+    """
+    if reason not in SENDER_REASONS or not sending_domain:
+        return None
+    name = _domain(sending_domain.rsplit("@", 1)[-1])
+    if name is None:
+        return None
+    return catalog.make("doctor.bounce.run_doctor", {"domain": name, "reason": reason,
+                                                     "command": f"maildiag doctor {name}"}, evidence)
+
+
+class _CallableModule(types.ModuleType):
+    """``maildiag.doctor`` is both this package and the function: importing a submodule
+    (``maildiag.doctor.spf``) makes Python bind the *package* to ``maildiag.doctor``, which
+    would shadow the function :mod:`maildiag` exports lazily. Calling the package calls
+    :func:`doctor`, so ``maildiag.doctor(domain)`` works whichever was imported first."""
+
+    def __call__(self, domain: str, /, **kwargs: Any) -> DoctorReport:
+        return doctor(domain, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
