@@ -7,11 +7,13 @@ import io
 import json
 import pathlib
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.doctor._zone import GOOD, GOOD_IP, good_zone, run, txt
+from tests.hostile_shapes import best_time
 
 import maildiag
 from maildiag.cli import main
@@ -22,6 +24,7 @@ from maildiag.doctor import (
     dkim,
     dmarc,
     doctor,
+    message,
     plan,
     providers,
     spf,
@@ -183,3 +186,25 @@ def test_spf_tree_of_a_hostile_record_is_bounded() -> None:
     report = run(fake)
     assert report.has("doctor.spf.too_many_lookups")
     assert len(fake.queries) < 80  # fetching stops once the limit is broken
+
+
+@pytest.mark.parametrize(
+    ("name", "parse", "unit"),
+    [
+        ("spf terms", lambda t: spf.parse("v=spf1 " + t), "ip4:192.0.2.1 a:x.example/24 "),
+        ("spf macros", lambda t: spf.parse("v=spf1 " + t), "exists:%{i}%{" ),
+        ("spf one long term", lambda t: spf.parse("v=spf1 include:" + t), "a."),
+        ("dkim", dkim.parse, "k=rsa; p=AAAA"),
+        ("dmarc", lambda t: dmarc.parse("v=DMARC1; p=none; rua=" + t), "mailto:a@b.example,"),
+        ("auth-results words", lambda t: message.auth_results("mx; " + t), "a"),
+        ("auth-results comments", lambda t: message.auth_results("mx; spf=pass " + t), "(("),
+        ("auth-results parts", lambda t: message.auth_results("mx" + t), "; spf=pass x=y"),
+        ("tags", tags, "a=b;"),
+    ],
+)
+def test_parsers_take_linear_time(name: str, parse: Any, unit: str) -> None:
+    """Hostile record text: 4x the size costs at most ~8x the time (linear, generous margin)."""
+    small, large = unit * 5_000, unit * 20_000
+    best_time(lambda: parse(small))  # warm up
+    ratio = best_time(lambda: parse(large)) / max(best_time(lambda: parse(small)), 1e-6)
+    assert ratio < 8, (name, ratio)

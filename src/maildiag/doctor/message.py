@@ -26,7 +26,6 @@ __all__ = ["AuthResult", "auth_results", "check"]
 #: Messages are read up to this size: headers are what matters, and a hostile file must
 #: not cost more than reading this much.
 MAX_BYTES = 10 * 1024 * 1024
-_PROPERTY = re.compile(r"([A-Za-z0-9_.-]+)\s*=\s*(\"[^\"]*\"|[^\s;]+)")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -64,21 +63,30 @@ def _uncomment(text: str) -> str:
 
 
 def auth_results(value: str) -> list[AuthResult]:
-    """The results of one Authentication-Results value (RFC 8601 §2.2); never raises."""
+    """The results of one Authentication-Results value (RFC 8601 §2.2); never raises.
+
+    Each ``;``-separated part after the authserv-id is ``method=result`` followed by
+    ``ptype.property=value`` tokens; the text is split on whitespace rather than matched by
+    a pattern, so a hostile header costs time in proportion to its length.
+    """
     parts = _uncomment(value).split(";")
     found = []
     for part in parts[1:]:  # the first part is the authserv-id
-        pairs = _PROPERTY.findall(part)
+        pairs = []
+        for token in part.split():
+            name, eq, val = token.partition("=")
+            if eq and name:
+                pairs.append((name.lower(), val.strip('"').lower()))
         if not pairs:
             continue
-        method, result = pairs[0]
-        found.append(AuthResult(method.lower(), result.strip('"').lower(),
-                                tuple((k.lower(), v.strip('"').lower()) for k, v in pairs[1:])))
+        (method, result), rest = pairs[0], pairs[1:]
+        found.append(AuthResult(method, result, tuple(rest)))
     return found
 
 
 def _domain_of(address_header: str) -> str | None:
-    _, address = email.utils.parseaddr(address_header)
+    # A real address header is short; a hostile one must not cost the parser's worst case.
+    _, address = email.utils.parseaddr(address_header[:2000])
     if "@" not in address:
         return None
     return address.rsplit("@", 1)[1].strip().strip(">").rstrip(".").lower() or None
