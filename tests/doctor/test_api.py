@@ -208,3 +208,20 @@ def test_parsers_take_linear_time(name: str, parse: Any, unit: str) -> None:
     best_time(lambda: parse(small))  # warm up
     ratio = best_time(lambda: parse(large)) / max(best_time(lambda: parse(small)), 1e-6)
     assert ratio < 8, (name, ratio)
+
+
+def test_doctor_waits_longer_than_a_checkout_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[float] = []
+    import maildiag._shells as shells
+
+    real = shells.run_sync
+
+    def spy(flow: Any, resolver: Any, deadline: float) -> Any:
+        seen.append(deadline)
+        return real(flow, resolver, deadline)
+
+    monkeypatch.setattr(shells, "run_sync", spy)
+    doctor(GOOD, resolver=good_zone())
+    doctor(GOOD, resolver=good_zone(), deadline=1.5)
+    doctor(GOOD, options=maildiag.Options(resolver=good_zone(), deadline=2.0))
+    assert seen == [10.0, 1.5, 2.0]

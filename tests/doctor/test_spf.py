@@ -155,3 +155,13 @@ def test_a_failed_lookup_is_unknown_not_a_verdict() -> None:
     report = run(fake)
     assert report.has("doctor.dns_failed")
     assert not report.has("doctor.spf.missing")
+
+
+def test_a_failed_lookup_inside_the_tree_never_says_fail() -> None:
+    """The sending IP might have matched the name whose lookup failed: unknown, not "fail"."""
+    fake = good_zone()
+    fake._records[(GOOD, "TXT")] = [txt("v=spf1 a:flaky.example -all")]
+    fake.fail("flaky.example", "timeout")
+    report = run(fake, sending_ips=["198.51.100.1"])
+    assert not report.has("doctor.spf.ip_not_permitted")
+    assert report.has("doctor.dns_failed")

@@ -96,7 +96,15 @@ def plan(
     return DoctorReport(name, tuple(ctx.findings), checklist, tuple(checks), tuple(ctx.answers.values()))
 
 
+#: The doctor's deadline when the caller gives none: a sending-domain audit follows SPF
+#: include chains a round trip at a time and is no checkout page; 3 s (diagnose's default)
+#: would turn a slow resolver's answers into "unknown".
+DEFAULT_DEADLINE = 10.0
+
+
 def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
+    if options is None and "deadline" not in overrides:
+        overrides = {**overrides, "deadline": DEFAULT_DEADLINE}
     base = options if options is not None else Options()
     return base.replace(**overrides) if overrides else base
 

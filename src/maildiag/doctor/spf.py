@@ -232,6 +232,9 @@ def _fetch(ctx: Ctx, tree: Tree, name: str, stack: tuple[str, ...]) -> DnsFlow:
     answers = yield from ctx.ask(wanted)
     by_query = dict(zip(wanted, answers, strict=True))
     tree.answers.update(by_query)
+    for answer in answers:
+        if failed(answer):
+            ctx.dns_failed(answer, "spf")
     hosts_wanted: list[Query] = []
     for term in record.terms:
         target = _target(term, name)
@@ -263,6 +266,10 @@ def _fetch(ctx: Ctx, tree: Tree, name: str, stack: tuple[str, ...]) -> DnsFlow:
     if hosts_wanted:
         host_answers = yield from ctx.ask(hosts_wanted)
         tree.answers.update(zip(hosts_wanted, host_answers, strict=True))
+        for answer in host_answers:
+            if failed(answer):
+                ctx.dns_failed(answer, "spf")
+                tree.temperror = True
     for target in follow:
         if target in stack or target == name:
             tree.loops.append(" -> ".join((*stack, name, target)))
@@ -309,6 +316,10 @@ def evaluate(tree: Tree, ip: str) -> str:
         address = address.ipv4_mapped  # §5: an IPv4-mapped address is evaluated as IPv4
     if tree.lookups > LOOKUP_LIMIT or tree.voids > VOID_LIMIT or tree.loops:
         return "permerror"
+    if tree.temperror:
+        # §4.4, §5: a lookup of the tree failed; a result computed without it could be a
+        # wrong "fail" (the failed name might have matched). Unknown, not a verdict.
+        return "temperror"
     return _check_host(tree, address, tree.domain, 0)
 
 
