@@ -2,6 +2,8 @@
 
 Run ``python bench/bench_typo.py``. Prints Markdown tables:
 
+0. the validation sets of issue 12 (bench/data, see its README): recall, wrong and false
+   suggestions, and recall by kind of slip (``--validation-only`` prints just this);
 1. quality on tests/data/typo_cases.tsv (recall, wrong suggestions), on a held-out sample
    generated with another seed (bench/make_typo_cases.py, generated rows only), and false
    suggestions on tests/data/typo_untouchable.tsv (all rows, and the rows that are *not* in

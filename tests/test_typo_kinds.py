@@ -143,6 +143,14 @@ def test_provider_with_the_wrong_ending(typed: str, expected: str | None) -> Non
         ("wanadoo.fe", "wanadoo.fr"),
         ("libero.iy", "libero.it"),
         ("uol.com.bt", "uol.com.br"),  # a Brazil-only brand: the country code slipped
+        ("terra.cm.br", "terra.com.br"),
+        ("docomo.ne.pj", "docomo.ne.jp"),  # Japanese carriers
+        ("ezweb.nejp", "ezweb.ne.jp"),
+        ("kpnmial.nl", "kpnmail.nl"),  # Dutch
+        ("virglio.it", "virgilio.it"),  # Italian
+        ("aliec.it", "alice.it"),
+        ("wanadoo.ft", "wanadoo.fr"),  # French
+        ("freenet.ed", "freenet.de"),  # German
     ],
 )
 def test_regional_providers(typed: str, expected: str | None) -> None:
