@@ -220,3 +220,31 @@ def test_suggestions_never_land_on_a_reserved_name(typed: str, expected: str | N
 def test_a_letter_after_a_space_ends_the_domain(typed: str, repaired: str) -> None:
     parsed = syntax.check(typed, Options(offline=True))
     assert parsed.valid and parsed.repaired == repaired
+
+
+# 8, end to end: whatever maildiag suggests, maildiag accepts as it is.
+_ROUND_TRIP = [
+    f"{local}@{domain}{junk}"
+    for local, domain, junk in [
+        ("jane", "gmial.com", ""), ("z", "co.c", ""), ("jane", "shop.co", "\u2006m"),
+        ("jane", "shop.co", " m"), ("jane", "example.con", ""), ("jane", "exampel.com", ""),
+        ("jane", "gmailco.m", ""), ("jane", "loja.cmo.br", ""), ("jane", "shop.combr", ""),
+        ("jane", "yahoo.com.org", "."), ("jane", "gmail.com.txt", ""), ("jane", "t.online.de", ""),
+        ("jane", "hotmail.uk", ""), ("jane", "a.b.c.d.e.f.gh", ""), ("jane", "winkel.coo.za", ""),
+        ("jane", "gmail.com", "/"), ("jane", "gmail.com", "#"), ("jane", "gmail.con", "!"),
+        ("a.b", "shop.com.uk", ""), ("x_y", "localhost.con", ""), ("jane", "test.con", ""),
+    ]
+]
+
+
+@pytest.mark.parametrize("address", _ROUND_TRIP)
+def test_a_suggestion_is_an_address_maildiag_accepts(address: str) -> None:
+    import maildiag
+
+    suggestion = maildiag.diagnose(address, offline=True).suggestion
+    if suggestion is None:
+        return
+    again = maildiag.diagnose(suggestion, offline=True)
+    assert again.suggestion is None, f"{address!r} -> {suggestion} -> {again.suggestion}"
+    assert not [c for c in again.codes if c.startswith("syntax.")], (suggestion, again.codes)
+    assert again.verdict.value not in ("undeliverable", "invalid"), (suggestion, again.verdict)
