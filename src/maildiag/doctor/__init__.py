@@ -14,16 +14,18 @@ Each family of checks lives in its own module: :mod:`.spf`, :mod:`.dkim`, :mod:`
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
+import time
 import types
 from collections.abc import Generator, Iterable, Sequence
 from typing import Any, cast
 
 from maildiag import catalog
 from maildiag._core import Query
-from maildiag.doctor import dkim, dmarc, ips, message, providers, spf, transport
+from maildiag.doctor import dkim, dmarc, ips, message, mta_sts, providers, spf, transport
 from maildiag.doctor._flow import Ctx
 from maildiag.doctor._report import DoctorReport
 from maildiag.doctor.ips import Dnsbl, default_dnsbls
@@ -117,6 +119,7 @@ def doctor(
     sending_ips: Sequence[str] = (),
     eml: bytes | str | os.PathLike[str] | None = None,
     dnsbls: Sequence[Dnsbl] | None = None,
+    mta_sts_policy: bool = False,
     options: Options | None = None,
     **overrides: Any,
 ) -> DoctorReport:
@@ -129,6 +132,8 @@ def doctor(
         sending_ips: the addresses its mail leaves from (PTR, FCrDNS, blocklists, SPF result).
         eml: a message the shop sent, as received (bytes, or a path to an ``.eml`` file).
         dnsbls: the blocklists to ask (default: :func:`default_dnsbls`).
+        mta_sts_policy: also fetch the MTA-STS policy file over HTTPS (opt-in; within the
+            same deadline) and check it against the domain's MX.
         options: :class:`~maildiag.Options`; ``resolver=`` and ``deadline=`` apply as for
             :func:`~maildiag.diagnose` (one deadline for all the DNS of the report).
 
@@ -144,7 +149,12 @@ def doctor(
     flow = plan(domain, dkim_selectors=dkim_selectors, sending_ips=sending_ips, eml=_eml_bytes(eml), dnsbls=dnsbls)
     from maildiag._shells import run_sync
 
-    return cast(DoctorReport, run_sync(cast(Any, flow), opts.resolver, opts.deadline))
+    start = time.monotonic()
+    report = cast(DoctorReport, run_sync(cast(Any, flow), opts.resolver, opts.deadline))
+    if not mta_sts_policy or not _announces_sts(report):
+        return report
+    text, why = mta_sts.fetch(report.domain, opts.deadline - (time.monotonic() - start))
+    return _with_policy(report, text, why)
 
 
 async def adoctor(
@@ -155,6 +165,7 @@ async def adoctor(
     sending_ips: Sequence[str] = (),
     eml: bytes | str | os.PathLike[str] | None = None,
     dnsbls: Sequence[Dnsbl] | None = None,
+    mta_sts_policy: bool = False,
     options: Options | None = None,
     **overrides: Any,
 ) -> DoctorReport:
@@ -163,7 +174,34 @@ async def adoctor(
     flow = plan(domain, dkim_selectors=dkim_selectors, sending_ips=sending_ips, eml=_eml_bytes(eml), dnsbls=dnsbls)
     from maildiag._shells import run_async
 
-    return cast(DoctorReport, await run_async(cast(Any, flow), opts.resolver, opts.deadline))
+    start = time.monotonic()
+    report = cast(DoctorReport, await run_async(cast(Any, flow), opts.resolver, opts.deadline))
+    if not mta_sts_policy or not _announces_sts(report):
+        return report
+    import asyncio
+
+    left = opts.deadline - (time.monotonic() - start)
+    try:
+        # On a thread (urllib blocks); the wait is bounded by the deadline whatever the socket does.
+        text, why = await asyncio.wait_for(asyncio.to_thread(mta_sts.fetch, report.domain, left), max(left, 0.001))
+    except TimeoutError:
+        text, why = None, "deadline"
+    return _with_policy(report, text, why)
+
+
+def _announces_sts(report: DoctorReport) -> bool:
+    """A valid ``_mta-sts`` TXT record was seen: only then is there a policy to fetch."""
+    return "transport" in report.checks and not report.has("doctor.mta_sts.missing") and not report.has(
+        "doctor.mta_sts.syntax") and not any(
+        f.code == "doctor.dns_failed" and f.params.get("check") == "mta-sts" for f in report.findings)
+
+
+def _with_policy(report: DoctorReport, text: str | None, why: str) -> DoctorReport:
+    mx = next((a for a in report.dns if a.name == report.domain and a.rdtype == "MX"), None)
+    hosts = [r.split()[-1].rstrip(".") for r in mx.records if len(r.split()) == 2] if mx else []
+    found = mta_sts.findings(report.domain, text, why, [h for h in hosts if h])
+    return dataclasses.replace(report, findings=report.findings + tuple(found),
+                               checks=(*report.checks, "mta-sts-policy"))
 
 
 #: Bounce reasons (maildiag.bounce.reasons) that are about the sender, not the recipient:

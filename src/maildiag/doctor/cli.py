@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--ip", action="append", default=[], metavar="IP",
                         help="an address your mail leaves from (repeatable)")
     parser.add_argument("--eml", metavar="FILE", help="a message you sent, saved as received (.eml)")
+    parser.add_argument("--mta-sts-policy", action="store_true",
+                        help="also fetch the MTA-STS policy over HTTPS and check it (opt-in)")
     parser.add_argument("--json", action="store_true", help="the report as one JSON object")
     parser.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this DNS server (an IP address)")
     parser.add_argument("--deadline", type=float, default=10.0, help="seconds for all DNS (default 10)")
@@ -59,7 +61,8 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     except (ValueError, TypeError, OSError) as error:
         sys.stderr.write(f"maildiag doctor: error: {terminal(str(error), keep_tab=False)}\n")
         return EXIT_USAGE
-    report = doctor(args.domain, dkim_selectors=args.dkim_selector, sending_ips=args.ip, eml=eml, options=options)
+    report = doctor(args.domain, dkim_selectors=args.dkim_selector, sending_ips=args.ip, eml=eml,
+                    mta_sts_policy=args.mta_sts_policy, options=options)
     if args.json:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     else:

@@ -1,8 +1,7 @@
 """Transport: can the sending domain take replies and bounces (MX), and its TLS reporting.
 
-MTA-STS (RFC 8461 §3.1) and TLS-RPT (RFC 8460 §3) are looked up as TXT records only. The
-MTA-STS policy file is served over HTTPS; fetching it is not done (see docs/doctor.md,
-"What is not checked"): a TXT record without a policy is reported on its syntax alone.
+MTA-STS (RFC 8461 §3.1) and TLS-RPT (RFC 8460 §3) are looked up as TXT records here; the
+MTA-STS policy file, served over HTTPS, is fetched only on request (:mod:`.mta_sts`).
 """
 
 from __future__ import annotations
