@@ -185,6 +185,9 @@ def test_brand_domains_typed_into_an_email_field(typed: str, expected: str | Non
         ("olive.com", None),  # the extra key at the name's end makes a word
         ("aon.com", None),  # every one-letter change of aol is somebody's domain
         ("gmc.com", None),
+        ("qmail.com", None),  # a far key in a five-letter name: another service's name
+        ("amail.com", None),
+        ("hmail.com", "gmail.com"),  # h is next to g
         ("loive.se", "live.se"),  # the brand's popularity counts, and the suffix typed stays
         ("yaoo.ro", "yahoo.ro"),  # a rarely used domain of a popular name
     ],

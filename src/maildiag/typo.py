@@ -481,7 +481,12 @@ def _score(domain: str, split: _Split | None, target: _Target) -> float | None:
             return None  # a slip in a very short name and another in its suffix: a guess
     elif label_cost > budget or (len(target.label) == 4 and label_replaced):
         return None
-    if len(label_edits) >= 2 and any(c >= 1.0 and k == "replace" for c, k in label_edits):
+    far_key = any(c >= 1.0 and k == "replace" for c, k in label_edits)
+    if far_key and len(target.label) <= 5:
+        # A key far from the intended one in a name of five letters: "amail", "qmail",
+        # "cmail" are other services' names, not slips of gmail (the keyboard decides).
+        return None
+    if len(label_edits) >= 2 and far_key:
         # Two slips, one of them a key far from the intended one: as often another name
         # ("yopmail", "joymail" are not hotmail) as a typo. A far key alone, or a dropped
         # letter with a swap ("hotmal", "hotamil"), is still a slip.
