@@ -5,11 +5,12 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
+from tests.doctor._zone import GOOD, good_zone, run
 
 from maildiag.doctor import adoctor, mta_sts
-from tests.doctor._zone import GOOD, good_zone, run
 
 GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: *.good.example\nmax_age: 86400\n"
 
@@ -70,9 +71,9 @@ async def test_async_fetch_keeps_the_deadline(monkeypatch: pytest.MonkeyPatch) -
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         status, headers, body = self.routes[self.path]
         self.send_response(status)
         for k, v in headers.items():
@@ -92,7 +93,7 @@ def http_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, tuple[int
     base = f"http://127.0.0.1:{server.server_address[1]}"
     # The real URL is https://mta-sts.<domain>/...; the loopback server speaks plain HTTP.
     monkeypatch.setattr(mta_sts, "policy_url", lambda domain: f"{base}/{domain}")
-    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
     _Handler.routes = routes
     yield routes
     server.shutdown()
