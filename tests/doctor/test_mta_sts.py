@@ -93,7 +93,7 @@ def http_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, tuple[int
     base = f"http://127.0.0.1:{server.server_address[1]}"
     # The real URL is https://mta-sts.<domain>/...; the loopback server speaks plain HTTP.
     monkeypatch.setattr(mta_sts, "policy_url", lambda domain: f"{base}/{domain}")
-    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+    routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
     _Handler.routes = routes
     yield routes
     server.shutdown()
