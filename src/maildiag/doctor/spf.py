@@ -307,7 +307,8 @@ def _in(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, address: ipaddress.IP
 
 def evaluate(tree: Tree, ip: str) -> str:
     """RFC 7208 §4.6: the result for a message from ``ip`` (pass, fail, softfail, neutral, none,
-    permerror, temperror), from the fetched ``tree`` alone."""
+    permerror, temperror), from the fetched ``tree`` alone; ``undetermined`` when a term this
+    evaluator does not evaluate (a macro, ``ptr``) is reached before any match."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -339,7 +340,9 @@ def _check_host(tree: Tree, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, n
         elif term.mechanism in ("ip4", "ip6"):
             match = _in(ip, ipaddress.ip_address(term.target or ""), term)
         elif term.has_macro or term.mechanism == "ptr":
-            match = False
+            # Not evaluated (macros need the message's sender; ptr, §5.5): whether it would
+            # match is unknown, so no result past this point can be stated.
+            return "undetermined"
         elif term.mechanism == "a":
             match = any(_in(ip, a, term) for a in _addresses(tree, target))
         elif term.mechanism == "mx":
@@ -349,7 +352,7 @@ def _check_host(tree: Tree, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, n
             match = bool(answer and answer.status is DnsStatus.OK and answer.records)
         elif term.mechanism == "include":
             inner = _check_host(tree, ip, target, depth + 1)
-            if inner in ("temperror", "permerror"):
+            if inner in ("temperror", "permerror", "undetermined"):
                 return inner
             if inner == "none":
                 return "permerror"  # §5.2: an include of a name without SPF
@@ -420,8 +423,10 @@ def check(ctx: Ctx, sending_ips: tuple[str, ...]) -> DnsFlow:
             ctx.add("doctor.spf.all_neutral", {"domain": domain}, [top.text])
     for ip in sending_ips:
         result = evaluate(tree, ip)
-        if result == "temperror":
-            continue  # the failed lookup is already a doctor.dns_failed finding: unknown
+        if result in ("temperror", "undetermined"):
+            # temperror: the failed lookup is already a doctor.dns_failed finding; undetermined:
+            # a macro or ptr term was reached before any match. Unknown either way.
+            continue
         if result != "pass":
             ctx.add("doctor.spf.ip_not_permitted", {"domain": domain, "ip": ip, "result": result}, records_seen)
     ctx.facts["spf"] = None if tree.temperror and good else good
