@@ -102,6 +102,8 @@ def test_junk_after_the_ending(typed: str, expected: str | None) -> None:
         ("hotnaik.com", "hotmail.com"),  # two neighbouring keys
         ("outlool.con", "outlook.com"),
         ("h0tmai1.com", "hotmail.com"),  # letters typed as digits
+        ("oultok.com", "outlook.com"),  # a swap and a double letter typed once
+        ("hotami.com", "hotmail.com"),  # a swap and a dropped letter
         ("yopmail.com", None),  # a real service, two far keys from hotmail
     ],
 )

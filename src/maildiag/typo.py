@@ -347,6 +347,43 @@ def _aligned_costs(typed: str, target: str) -> list[tuple[float, int, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _label_slip_cost(typed: str, target: str) -> float:
+    """The cheapest keyboard-weighted way from one name to the other, by dynamic programming
+    (optimal string alignment: substitutions, insertions, deletions, adjacent swaps).
+
+    Priced as :func:`_aligned_costs` prices edits, except that a far-key substitution is
+    not allowed at all (two slips with a far key are refused anyway, see _score). Only
+    called for a candidate that already passed the index and the raw pre-check, names of
+    at most _MAX_FUZZY_LABEL characters: at most a few hundred cells.
+    """
+    near = _neighbours()
+    inf = 99.0
+    n, m = len(typed), len(target)
+    d = [[inf] * (m + 1) for _ in range(n + 1)]
+    d[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            here = d[i][j]
+            if i > 0:  # typed[i-1] is extra: doubled 0.5, next to a neighbour 0.75, else 1
+                c = typed[i - 1]
+                around = typed[i - 2 : i - 1] + typed[i : i + 1]
+                cost = 0.5 if c in around else 0.75 if any((c, x) in near for x in around) else 1.0
+                here = min(here, d[i - 1][j] + cost)
+            if j > 0:  # target[j-1] left out: a double letter typed once 0.5, else 1
+                c = target[j - 1]
+                cost = 0.5 if c in "-." or c in target[j - 2 : j - 1] + target[j : j + 1] else 1.0
+                here = min(here, d[i][j - 1] + cost)
+            if i > 0 and j > 0:
+                a, b = typed[i - 1], target[j - 1]
+                cost = 0.0 if a == b else 0.5 if (a, b) in near else inf
+                here = min(here, d[i - 1][j - 1] + cost)
+                if i > 1 and j > 1 and a == target[j - 2] and typed[i - 2] == b and a != b:
+                    here = min(here, d[i - 2][j - 2] + 0.5)
+            d[i][j] = here
+    return d[n][m]
+
+
 def weighted_distance(typed: str, target: str) -> float:
     """The keyboard-weighted edit distance from ``typed`` to ``target``.
 
@@ -475,6 +512,18 @@ def _score(domain: str, split: _Split | None, target: _Target) -> float | None:
             label_replaced = label_replaced or kind == "replace"
             label_edits.append((cost, kind))
     budget = _label_budget(target)
+    if (
+        label_cost > budget
+        and len(target.label) >= 6
+        and split is not None
+        and not split.prefix
+        and split.suffix == target.suffix
+    ):
+        # Both alignments of Levenshtein may still miss the cheapest reading of two slips
+        # ("oultok": a swap and an "o" typed once); price the names alone, exactly.
+        exact = _label_slip_cost(split.label, target.label)
+        if exact < label_cost:
+            label_cost, label_edits, label_replaced = exact, [(exact, "osa")], False
     if len(target.label) <= 4 and split is not None and not split.prefix and _short_slip(split.label, target):
         budget = max(budget, label_cost)
         if suffix_cost > 0:
