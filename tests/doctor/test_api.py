@@ -225,3 +225,15 @@ def test_doctor_waits_longer_than_a_checkout_by_default(monkeypatch: pytest.Monk
     doctor(GOOD, resolver=good_zone(), deadline=1.5)
     doctor(GOOD, options=maildiag.Options(resolver=good_zone(), deadline=2.0))
     assert seen == [10.0, 1.5, 2.0]
+
+
+def test_cli_dnsbl_flag_replaces_the_default_lists() -> None:
+    fake = good_zone()
+    fake.address("10.2.0.192.bl.test", "127.0.0.2")
+    from maildiag.testing import fake_dns
+
+    with fake_dns(fake):
+        code, text = _cli(GOOD, "--ip", GOOD_IP, "--dnsbl", "bl.test", "--json")
+    report = DoctorReport.from_dict(json.loads(text))
+    assert code == 1 and [f.params["zone"] for f in report.findings if f.code == "doctor.ip.listed"] == ["bl.test"]
+    assert not any(name.endswith("spamhaus.org") for name, _ in fake.queries)

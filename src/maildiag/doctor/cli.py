@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="a DKIM selector you sign with (repeatable)")
     parser.add_argument("--ip", action="append", default=[], metavar="IP",
                         help="an address your mail leaves from (repeatable)")
+    parser.add_argument("--dnsbl", action="append", metavar="ZONE",
+                        help="ask this DNS blocklist instead of the default ones (repeatable)")
     parser.add_argument("--eml", metavar="FILE", help="a message you sent, saved as received (.eml)")
     parser.add_argument("--mta-sts-policy", action="store_true",
                         help="also fetch the MTA-STS policy over HTTPS and check it (opt-in)")
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     from maildiag import catalog
     from maildiag._safe_text import terminal
     from maildiag.cli import EXIT_OK, EXIT_PROBLEM, EXIT_UNKNOWN, EXIT_USAGE, _escaped, _resolver_for
-    from maildiag.doctor import DoctorReport, doctor
+    from maildiag.doctor import Dnsbl, DoctorReport, doctor, ips
 
     try:
         options = maildiag.Options(
@@ -61,7 +63,11 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     except (ValueError, TypeError, OSError) as error:
         sys.stderr.write(f"maildiag doctor: error: {terminal(str(error), keep_tab=False)}\n")
         return EXIT_USAGE
-    report = doctor(args.domain, dkim_selectors=args.dkim_selector, sending_ips=args.ip, eml=eml,
+    dnsbls = None
+    if args.dnsbl:
+        known = {b.zone: b for b in ips.default_dnsbls()}  # a known zone keeps its refusal answers
+        dnsbls = [known.get(z.strip().lower().rstrip("."), Dnsbl(z.strip().lower().rstrip("."))) for z in args.dnsbl]
+    report = doctor(args.domain, dnsbls=dnsbls, dkim_selectors=args.dkim_selector, sending_ips=args.ip, eml=eml,
                     mta_sts_policy=args.mta_sts_policy, options=options)
     if args.json:
         out.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
