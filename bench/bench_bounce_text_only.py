@@ -61,7 +61,8 @@ def main() -> int:
     parser.add_argument("corpora", nargs="*", type=Path, default=[DEFAULT_CORPUS])
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}\n")
-    print("| corpus | reading | messages | maildiag P | maildiag R | reason | hard/soft | flufl.bounce P | flufl.bounce R |")
+    print("| corpus | reading | messages | maildiag P | maildiag R | reason | hard/soft "
+          "| flufl.bounce P | flufl.bounce R |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for corpus in args.corpora:
         rows: list[Row] = []

@@ -85,3 +85,11 @@ def test_a_lookalike_at_that_no_repair_can_save_is_named() -> None:
     d = maildiag.diagnose("jane＠x,Jane", offline=True)
     assert [f.code for f in d.findings] == ["syntax.lookalike_at"]
     assert d.suggestion is None
+
+
+def test_a_dot_next_to_the_domain_of_a_quoted_address_is_named() -> None:
+    """Repairs leave a quoted local part alone (RFC 5321 §4.1.2 allows almost anything in it),
+    so a stray dot at the domain's edge is reported, not guessed away."""
+    for address in ('"jane"@.gmail.com', '"jane doe"@gmail.com.'):
+        d = maildiag.diagnose(address, offline=True)
+        assert [f.code for f in d.findings] == ["syntax.domain_dot"], address

@@ -1,10 +1,10 @@
 """Hostile input costs time in proportion to its size (issue 9.1), measured as a ratio.
 
 A 4x larger input of each adversarial shape must cost at most about 5x the smaller one: a
-quadratic step costs 16x. Each size is timed a few times and the fastest run is kept, so
-another process on the machine can only make the ratio look better for the small input,
-and the bound leaves room for noise. A
-ratio, unlike a time, does not depend on how fast the machine is.
+quadratic step costs 16x. Each size is timed a few times in CPU time of this process with
+the garbage collector off, and the least is kept (tests/hostile_shapes.py best_time), so
+other work on the machine does not reach the figure, and the bound leaves room for what
+noise is left. A ratio, unlike a time, does not depend on how fast the machine is.
 """
 
 from __future__ import annotations
