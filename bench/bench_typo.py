@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+import Levenshtein
 import pymailcheck
 from email_validator import EmailNotValidError, validate_email
 
@@ -98,7 +99,7 @@ def work(inputs: Sequence[str], index: typo._Index) -> float:
             1
             for c in found
             if c == label
-            or typo.Levenshtein.distance(label, c) <= typo._RAW_LIMIT.get(min(len(c), 7), 3)
+            or Levenshtein.distance(label, c) <= typo._RAW_LIMIT.get(min(len(c), 7), 3)
         )
     return total / len(inputs)
 

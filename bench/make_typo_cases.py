@@ -268,7 +268,7 @@ def _double(label: str, rng: random.Random, near: dict[str, list[str]]) -> tuple
         return "".join(out), "two-neighbours"
     if choice == 2:  # a rotation of three letters
         j = rng.randrange(len(label) - 2)
-        a, b, c = label[j : j + 3]
+        a, b, c = label[j], label[j + 1], label[j + 2]
         return label[:j] + b + c + a + label[j + 3 :], "rotation"
     letters = [x for x in range(len(label)) if label[x] in DIGIT_FOR]
     if not letters:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import pathlib
+from typing import Any
 
 import pytest
 
@@ -237,8 +238,8 @@ def test_every_code_has_a_template_using_declared_params(code: str, locale: str)
     assert messages.placeholders(template) <= set(catalog.info(code).params)
 
 
-def _mx_table() -> list[object]:
-    rows = []
+def _mx_table() -> list[Any]:
+    rows: list[Any] = []
     path = pathlib.Path(__file__).parent / "data" / "mx_hosts.tsv"
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith(("#", "mx_host\t")):
