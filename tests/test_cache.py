@@ -400,3 +400,44 @@ def test_200_concurrent_diagnoses_at_a_slow_domain(shell: object) -> None:
                          "shop3.io": {Verdict.OK}}
     assert elapsed < 3
     assert mx_asked(fake, "shop1.io") == 1 and mx_asked(fake, "shop2.io") == 1
+
+
+def test_a_deferred_lead_claims_nothing_until_its_shell_is_ready() -> None:
+    # bulk: a row queued behind the concurrency bound must not make others wait for it
+    opts = Options(resolver=shop())
+    queued = plan("jane@shop.io", opts, defer_lead=True)
+    assert next(queued) == (Await(None),)
+    checkout = plan("john@shop.io", opts)
+    assert next(checkout) == (Query("shop.io", "MX"),)  # leads at once, waits for no one
+    (wait,) = queued.send((None,))  # the row got its slot: the lookup is in flight now
+    assert isinstance(wait, Await) and wait.future is not None
+
+
+def test_sync_diagnose_on_an_event_loop_thread_does_not_wait_for_that_loop() -> None:
+    fake = shop()
+
+    async def view() -> maildiag.Diagnosis:
+        leader = plan("jane@shop.io", Options(resolver=fake))
+        next(leader)  # a lookup in flight that only this loop could finish
+        start = time.monotonic()
+        d = maildiag.diagnose("john@shop.io", resolver=fake, deadline=2)
+        assert time.monotonic() - start < 1  # asked itself; did not block the loop 2 s
+        leader.close()
+        return d
+
+    assert asyncio.run(view()).verdict is Verdict.OK
+
+
+def test_bulk_rows_do_not_wait_for_a_lookup_queued_behind_the_bound() -> None:
+    # concurrency 1: every other domain's row waits for the slot; a checkout at one of those
+    # domains meanwhile is answered within its own deadline, never "unknown" for lack of time
+    fake = FakeResolver()
+    for i in range(6):
+        fake.mx(f"shop{i}.io", f"mx.shop{i}.io", address=MX_ADDRESS)
+    for i in range(5):
+        fake.slow(f"shop{i}.io", 0.3)  # shop5's row gets the slot after 1.5 s at the earliest
+    rows = maildiag.diagnose_many([f"a@shop{i}.io" for i in range(6)], resolver=fake, concurrency=1, lookahead=8)
+    first = next(rows)  # shop0 took the slot; shop1..5 queue behind it
+    checkout = maildiag.diagnose("jane@shop5.io", resolver=fake, deadline=1)
+    assert checkout.verdict is Verdict.OK
+    assert first.verdict is Verdict.OK and [d.verdict for d in rows] == [Verdict.OK] * 5

@@ -59,9 +59,12 @@ class Await(NamedTuple):
 
     The shell sends back the :class:`DomainResult`, or ``None`` when there is none to share
     (the lookup failed in a way that is not kept, was abandoned, or the deadline passed).
+    ``future`` is ``None`` for a flow started with ``defer_lead``: nothing is in flight and
+    the flow would lead the lookup; the shell sends ``None`` back when it is ready to make
+    queries (bulk: once a slot of its concurrency bound is free), and the flow claims then.
     """
 
-    future: concurrent.futures.Future[DomainResult | None]
+    future: concurrent.futures.Future[DomainResult | None] | None
 
 
 class Lead(NamedTuple):
@@ -102,8 +105,9 @@ class DomainCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def lookup(self, key: Hashable) -> DomainResult | Wait | Lead:
-        """The result kept for ``key``, or a lookup to wait for, or the caller's turn to lead one."""
+    def lookup(self, key: Hashable, *, claim: bool = True) -> DomainResult | Wait | Lead | None:
+        """The result kept for ``key``, or a lookup to wait for, or the caller's turn to lead
+        one (``None`` instead when not ``claim``: the caller will ask again when ready)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
@@ -114,6 +118,8 @@ class DomainCache:
             flight = self._flights.get(key)
             if flight is not None:
                 return Wait(flight)
+            if not claim:
+                return None
             flight = self._flights[key] = _Future()
             return Lead(flight)
 

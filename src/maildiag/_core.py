@@ -75,15 +75,20 @@ _NO_TYPO_CHECKS = ("syntax", "flags")
 
 
 
-def plan(address: str, options: Options) -> Flow:
-    """Diagnose ``address``, yielding DNS query batches and receiving their answers."""
+def plan(address: str, options: Options, *, defer_lead: bool = False) -> Flow:
+    """Diagnose ``address``, yielding DNS query batches and receiving their answers.
+
+    ``defer_lead`` (bulk): when the domain must be looked up and no one is looking it up, yield
+    ``(Await(None),)`` first instead of claiming the lookup, so that others do not wait for a
+    lookup queued behind the caller's concurrency bound.
+    """
     draft, local, ascii_domain = _offline_part(address, options)
     if options.offline or local is None or ascii_domain is None:
         return decide(draft, options)
 
     # 4. DNS (maildiag._mx): one result per domain, from the cache when it holds one.
     draft.checks += ("dns",)
-    result = yield from _domain_result(ascii_domain, options)
+    result = yield from _domain_result(ascii_domain, options, defer_lead)
     draft.findings.extend(result.findings)
     draft.dns.extend(result.dns)
     draft.mx.extend(result.mx)
@@ -95,7 +100,7 @@ def plan(address: str, options: Options) -> Flow:
     return decide(draft, options)
 
 
-def _domain_result(domain: str, options: Options) -> _DomainFlow:
+def _domain_result(domain: str, options: Options, defer_lead: bool = False) -> _DomainFlow:
     """``domain``'s DNS result: kept, shared with a lookup in flight, or looked up now.
 
     The cache is asked before anything is yielded, so a hit costs no thread, no event loop
@@ -104,7 +109,10 @@ def _domain_result(domain: str, options: Options) -> _DomainFlow:
     key = _cache.key_for(domain, options)
     if key is None:
         return (yield from resolve_domain(domain, options))
-    found = _cache.CACHE.lookup(key)
+    found = _cache.CACHE.lookup(key, claim=not defer_lead)
+    if found is None:
+        yield (Await(None),)  # the shell says when it can make queries
+        found = _cache.CACHE.lookup(key)
     if isinstance(found, DomainResult):
         return found
     if isinstance(found, _cache.Wait):
@@ -116,6 +124,7 @@ def _domain_result(domain: str, options: Options) -> _DomainFlow:
         result = yield from resolve_domain(domain, options)
         _cache.CACHE.store(key, result)
         return result
+    assert found is not None  # claimed
     done: DomainResult | None = None
     try:
         done = yield from resolve_domain(domain, options)

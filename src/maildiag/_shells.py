@@ -401,6 +401,13 @@ def _is_wait(batch: tuple[Any, ...]) -> bool:
 
 def _wait_sync(item: Await, left: float) -> DomainResult | None:
     """Another diagnosis's lookup of the same domain, waited for at most ``left`` seconds."""
+    if item.future is None:
+        return None
+    if asyncio._get_running_loop() is not None and not item.future.done():
+        # diagnose() called on an event loop's thread (a sync view under ASGI): the lookup it
+        # would wait for may be an adiagnose() on this very loop, which cannot run while we
+        # block it. Ask ourselves instead, as before the cache.
+        return None
     try:
         return item.future.result(timeout=max(0.0, left))
     except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
@@ -510,6 +517,8 @@ async def _execute_async(lookup: _AsyncLookup, item: Query | Probe, timeout: flo
 async def wait_async(item: Await, left: float) -> DomainResult | None:
     """Another diagnosis's lookup of the same domain (it may run on another thread or
     loop), awaited at most ``left`` seconds; never cancels it for the others waiting."""
+    if item.future is None:
+        return None
     if left <= 0:
         return item.future.result() if item.future.done() else None
     try:

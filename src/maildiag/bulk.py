@@ -490,19 +490,28 @@ def _open_window(
     resolver = None if opts.offline else _SharedLookups(opts.resolver)
 
     async def diagnose_one(flow: Flow, batch: tuple[Any, ...]) -> Diagnosis:
-        stop_at = None
-        if _is_wait(batch):
-            # Another row is looking this domain up: wait for it without taking a slot of
-            # the concurrency bound, which is for rows waiting on DNS themselves.
-            stop_at = time.monotonic() + opts.deadline
-            try:
-                batch = flow.send((await wait_async(batch[0], opts.deadline),))
-            except StopIteration as done:
-                result: Diagnosis = done.value
-                return result
-        async with gate:
-            # The deadline starts here, when the diagnosis starts, not when its row was read.
-            return await run_async(flow, resolver, opts.deadline, first=batch, stop_at=stop_at)
+        try:
+            while True:
+                if _is_wait(batch) and batch[0].future is not None:
+                    # Another diagnosis is looking this domain up (it holds a slot, or is a
+                    # diagnose() elsewhere in the process): wait for it without taking a slot
+                    # of the concurrency bound, which is for rows waiting on DNS themselves.
+                    # Nothing shared (it timed out): this row asks, with its whole deadline.
+                    batch = flow.send((await wait_async(batch[0], opts.deadline),))
+                    continue
+                async with gate:
+                    if _is_wait(batch):
+                        # No one is looking the domain up: claim the lookup now that this
+                        # row has a slot (claimed earlier, others would wait on a lookup
+                        # queued behind the bound). Someone may have claimed it meanwhile.
+                        batch = flow.send((None,))
+                        if _is_wait(batch):
+                            continue  # leave the slot; wait for theirs
+                    # The deadline starts here, when the row's DNS starts, not when it was read.
+                    return await run_async(flow, resolver, opts.deadline, first=batch)
+        except StopIteration as done:
+            result: Diagnosis = done.value
+            return result
 
     def start(row: object) -> Diagnosis | asyncio.Task[Diagnosis]:
         if not isinstance(row, str):
@@ -512,7 +521,7 @@ def _open_window(
         # The offline part runs here, inline: a row whose domain the per-domain cache holds
         # is done without a task, an await or a deadline (issue 13: rows are diagnosed in
         # a tight loop while the domains they need resolve concurrently).
-        flow = plan(row, opts)
+        flow = plan(row, opts, defer_lead=True)
         try:
             batch = next(flow)
         except StopIteration as done:
