@@ -146,6 +146,18 @@ def test_not_aligned_dkim_signed_by_the_provider_domain() -> None:
     assert ("dmarc_aligned", "not_met") in {(r.requirement, r.status) for r in report.checklist}
 
 
+def test_arc_results_are_read_when_the_copy_has_no_authentication_results() -> None:
+    """RFC 8617: the highest-instance ARC-Authentication-Results stands in for a missing A-R."""
+    ar = _ALIGNED.split("Authentication-Results: ", 1)[1].split("\nDKIM-Signature", 1)[0]
+    raw = _ALIGNED.replace("Authentication-Results: " + ar,
+                           "ARC-Authentication-Results: i=1; " + ar.replace("dkim=pass", "dkim=fail") +
+                           "\nARC-Authentication-Results: i=2; " + ar)
+    report = run(good_zone(), eml=raw.encode())
+    assert not report.has("doctor.message.no_auth_results")
+    assert not report.has("doctor.message.dkim_failed")  # instance 2 is read, not 1
+    assert ("dmarc_aligned", "met") in {(r.requirement, r.status) for r in report.checklist}
+
+
 def test_auth_results_parser_handles_comments_and_quotes() -> None:
     parsed = message.auth_results('mx.example; spf=pass (a; comment (nested) dkim=fail) smtp.mailfrom="a@b.example"')
     assert [(r.method, r.result, r.prop("smtp.mailfrom")) for r in parsed] == [("spf", "pass", "a@b.example")]

@@ -117,8 +117,21 @@ def check(ctx: Ctx, raw: bytes) -> None:
                 [f"From: {v}"[:200] for v in from_values])
         return
     ar_headers = all_of("authentication-results")
+    ar_label = "Authentication-Results"
+    if not ar_headers:
+        # A copy saved after a forwarder may keep only the ARC set (RFC 8617 §4.1.3): its
+        # ARC-Authentication-Results with the highest instance, "i=N; " then an RFC 8601 value.
+        sets = []
+        for value in all_of("arc-authentication-results"):
+            head, _, rest = value.partition(";")
+            name, _, number = head.strip().partition("=")
+            if name.strip().lower() == "i" and number.strip().isdigit():
+                sets.append((int(number.strip()), rest))
+        if sets:
+            instance, latest = max(sets)
+            ar_headers, ar_label = [latest], f"ARC-Authentication-Results i={instance}"
     signatures = all_of("dkim-signature")
-    evidence = [f"From: {from_values[0]}"[:300], *(f"Authentication-Results: {v}"[:500] for v in ar_headers[:1]),
+    evidence = [f"From: {from_values[0]}"[:300], *(f"{ar_label}: {v}"[:500] for v in ar_headers[:1]),
                 *(f"Return-Path: {v}"[:200] for v in all_of("return-path")[:1])]
     arc = all_of("arc-seal")
     if arc:
