@@ -110,7 +110,8 @@ class Timed:
             return DnsAnswer(name, rdtype, DnsStatus.OK, (f"10 mx.{name}.",), ttl=self.ttl)
         if rdtype == "AAAA":
             return DnsAnswer(name, rdtype, DnsStatus.OK, (MX_ADDRESS,), ttl=self.ttl)
-        return DnsAnswer(name, rdtype, DnsStatus.NODATA, ttl=self.ttl)
+        # (a NODATA without a TTL is kept only seconds; its TTL here never decides)
+        return DnsAnswer(name, rdtype, DnsStatus.NODATA, ttl=3600 if self.ttl is None else self.ttl)
 
 
 def lookups_after(resolver: Timed, clock: Clock, seconds: float) -> int:
@@ -134,6 +135,10 @@ def lookups_after(resolver: Timed, clock: Clock, seconds: float) -> int:
         (300.0, DnsStatus.SERVFAIL, 4, False),  # a failure: a few seconds...
         (300.0, DnsStatus.SERVFAIL, 6, True),  # ...never longer, whatever TTL
         (300.0, DnsStatus.REFUSED, 6, True),
+        (None, DnsStatus.NXDOMAIN, 4, False),  # negative without an SOA: seconds only
+        (None, DnsStatus.NXDOMAIN, 6, True),
+        (None, DnsStatus.NODATA, 6, True),
+        (60.0, DnsStatus.NXDOMAIN, 59, False),  # with its RFC 2308 TTL: that long
         (300.0, DnsStatus.TIMEOUT, 0, True),  # a timeout: never kept
         (300.0, DnsStatus.ERROR, 0, True),
     ],

@@ -50,6 +50,7 @@ MAX_TTL = 3600.0
 
 _NOT_KEPT = frozenset({DnsStatus.TIMEOUT, DnsStatus.ERROR, DnsStatus.NO_RESOLVER})
 _FAILED = frozenset({DnsStatus.SERVFAIL, DnsStatus.REFUSED})
+_NEGATIVE = frozenset({DnsStatus.NXDOMAIN, DnsStatus.NODATA})
 
 _Future = concurrent.futures.Future  # of DomainResult | None
 
@@ -86,7 +87,9 @@ def keep_for(result: DomainResult) -> float | None:
         status = answer.status
         if status in _NOT_KEPT:
             return None
-        if status in _FAILED:
+        if status in _FAILED or (answer.ttl is None and status in _NEGATIVE):
+            # A negative answer without an SOA to time it SHOULD NOT be cached (RFC 2308 §5):
+            # kept only the seconds a failure is, so a burst of addresses shares it.
             seconds = min(seconds, FAILURE_SECONDS)
         else:
             seconds = min(seconds, UNKNOWN_TTL if answer.ttl is None else answer.ttl)

@@ -271,7 +271,7 @@ def _negative_ttl(error: Any) -> float | None:
     """RFC 2308 §5 for an NXDOMAIN: the TTL of the SOA in the authority section, at most its
     MINIMUM field (dnspython's ``resolve_chaining`` computes exactly that); ``None`` without
     an SOA (RFC 2308 §5: such an answer SHOULD NOT be cached; the per-domain cache then
-    keeps it briefly, as it keeps any answer whose resolver gave no TTL)."""
+    keeps it only the seconds it keeps a failure)."""
     try:
         responses = error.responses()
         response = next(iter(responses.values()))
