@@ -93,6 +93,8 @@ def plan(address: str, options: Options, *, defer_lead: bool = False) -> Flow:
     draft.dns.extend(result.dns)
     draft.mx.extend(result.mx)
     draft.providers = result.providers
+    if draft.has_code("domain.typo"):
+        yield from _typo_evidence(draft, result, options)
 
     # 5. Optional SMTP probe of the best usable MX (docs/smtp.md).
     if options.smtp_probe:
@@ -136,6 +138,54 @@ def _domain_result(domain: str, options: Options, defer_lead: bool = False) -> _
 
 
 
+def _routes(result: DomainResult) -> bool | None:
+    """Whether mail to a domain has somewhere to go: True, False (NXDOMAIN, no MX and no
+    address, null MX: RFC 5321 §5.1, RFC 7505), or None when DNS could not say (a failure, a
+    resolver that lies)."""
+    codes = [f.code for f in result.findings]
+    if any(c.startswith("dns.") for c in codes):
+        return None
+    return not any(catalog.info(c).verdict is Verdict.UNDELIVERABLE for c in codes)
+
+
+def _typo_evidence(draft: _Draft, typed: DomainResult, options: Options) -> _DomainFlow:
+    """Weigh a typo suggestion with DNS (issue 12): the typed domain's mail route, and the
+    suggested domain's. The ``domain.typo`` finding says which evidence it rests on."""
+    typo_finding = next(f for f in draft.findings if f.code == "domain.typo")
+    candidate = str(typo_finding.params["suggestion"])
+    suggested = yield from _domain_result(candidate, options)
+    draft.dns.extend(suggested.dns)
+    typed_routes, candidate_routes = _routes(typed), _routes(suggested)
+    if candidate_routes is False:
+        # The suggested domain takes no mail either: offering it would send the customer from
+        # one dead address to another. What stands is the input as repaired, if it was
+        # (decide() then weighs that address's own domain), else nothing.
+        local = str(typo_finding.params["suggested_address"]).rpartition("@")[0]
+        repaired = f"{local}@{typo_finding.params['domain']}"
+        repairs = [f for f in draft.findings if f.code.startswith("syntax.repaired.")]
+        draft.suggestion = repaired if repairs else None
+        draft.findings = [
+            catalog.make(f.code, {**f.params, "suggestion": repaired}, f.evidence) if f in repairs else f
+            for f in draft.findings
+            if f is not typo_finding
+        ]
+        return typed
+    if typed_routes is False and candidate_routes:
+        basis = "no_mail_route"  # the strongest sign: what was typed cannot take mail
+    elif typed_routes:
+        basis = "spelling_only"
+        # The typed domain does receive mail: it may be the customer's real domain.
+        draft.add("domain.typo_receives_mail", {"domain": typo_finding.params["domain"],
+                                                "suggestion": candidate}, [h.host for h in typed.mx][:3])
+    else:
+        basis = "spelling"  # DNS could not tell: the spelling alone
+    draft.findings = [
+        catalog.make(f.code, {**f.params, "basis": basis}, f.evidence) if f is typo_finding else f
+        for f in draft.findings
+    ]
+    return typed
+
+
 def diagnose_offline(address: str, options: Options) -> Diagnosis:
     """The whole diagnosis when there is no DNS to do: what :func:`plan` returns at once.
 
@@ -176,7 +226,8 @@ def _offline_part(address: str, options: Options) -> tuple[_Draft, str | None, s
         ]
         draft.add(
             "domain.typo",
-            {"domain": ascii_domain, "suggestion": hit.suggestion, "suggested_address": suggested},
+            {"domain": ascii_domain, "suggestion": hit.suggestion, "suggested_address": suggested,
+             "basis": "spelling"},
             [f"{hit.kind} typo, distance {hit.distance:g}"],
         )
         # Typo-squat domains are often on the disposable lists (gmial.com is): telling a

@@ -134,7 +134,8 @@ def test_typo_error_is_what_a_fastapi_client_receives_as_json() -> None:
         "msg": "Did you mean jane@gmail.com?",
         "input": "jane@gmial.com",
         "ctx": {"code": "domain.typo", "suggestion": "jane@gmail.com", "message": "Did you mean jane@gmail.com?",
-                "params": {"domain": "gmial.com", "suggestion": "gmail.com", "suggested_address": "jane@gmail.com"}},
+                "params": {"domain": "gmial.com", "suggestion": "gmail.com", "suggested_address": "jane@gmail.com",
+                           "basis": "spelling"}},
     }
 
 
