@@ -59,7 +59,7 @@ def _domains() -> list[str]:
 def _maildiag(host: str, port: int, domains: list[str]) -> tuple[dict[str, dict[str, Any]], float]:
     import dns.resolver
 
-    from maildiag.doctor import doctor
+    from maildiag._doctor import doctor
 
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers, resolver.port, resolver.cache = [host], port, None

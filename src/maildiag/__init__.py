@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from maildiag._version import __version__
 
 if TYPE_CHECKING:
+    from maildiag._doctor import DoctorReport, adoctor, doctor
     from maildiag.api import adiagnose, clear_dns_cache, diagnose
     from maildiag.bulk import adiagnose_many, diagnose_many
-    from maildiag.doctor import DoctorReport, adoctor, doctor
     from maildiag.errors import DiagnosisDataError, MaildiagError, UndeliverableError
     from maildiag.model import (
         Actor,
@@ -40,9 +40,9 @@ _LAZY = {
     "diagnose": "maildiag.api",
     "adiagnose_many": "maildiag.bulk",
     "diagnose_many": "maildiag.bulk",
-    "doctor": "maildiag.doctor",
-    "adoctor": "maildiag.doctor",
-    "DoctorReport": "maildiag.doctor",
+    "doctor": "maildiag._doctor",
+    "adoctor": "maildiag._doctor",
+    "DoctorReport": "maildiag._doctor",
     "DiagnosisDataError": "maildiag.errors",
     "MaildiagError": "maildiag.errors",
     "UndeliverableError": "maildiag.errors",

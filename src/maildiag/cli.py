@@ -374,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         bounce_cli.register(sub)
-    from maildiag.doctor import cli as doctor_cli
+    from maildiag._doctor import cli as doctor_cli
 
     doctor_cli.register(sub)
     return parser

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from maildiag.doctor import DoctorReport, doctor
+from maildiag._doctor import DoctorReport, doctor
 from maildiag.testing import FakeResolver
 
 GOOD = "good.example"

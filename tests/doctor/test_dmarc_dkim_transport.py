@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from tests.doctor._zone import GOOD, good_zone, problems, run, txt
 
-from maildiag.doctor import dkim, dmarc
+from maildiag._doctor import dkim, dmarc
 from maildiag.testing import FakeResolver
 
 

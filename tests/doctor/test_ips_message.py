@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.doctor._zone import GOOD, GOOD_IP, good_zone, run
 
-from maildiag.doctor import Dnsbl, default_dnsbls, ips, message
+from maildiag._doctor import Dnsbl, default_dnsbls, ips, message
 from maildiag.model import DnsStatus
 
 SPAMHAUS = next(b for b in default_dnsbls() if b.zone == "zen.spamhaus.org")

@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 from tests.doctor._zone import GOOD, good_zone, run
 
-from maildiag.doctor import adoctor, mta_sts
+from maildiag._doctor import adoctor, mta_sts
 
 GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: *.good.example\nmax_age: 86400\n"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.doctor._zone import GOOD, good_zone, problems, run, txt
 
-from maildiag.doctor import spf
+from maildiag._doctor import spf
 
 
 def test_good_domain_has_no_spf_problem() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dns.resolver
 import pytest
 
-from maildiag.doctor import adoctor, doctor
+from maildiag._doctor import adoctor, doctor
 
 pytestmark = pytest.mark.dns_server
 

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from maildiag.doctor.providers import Requirement
+from maildiag._doctor.providers import Requirement
 from maildiag.model import DnsAnswer, Finding, Severity, _Fields, sort_findings
 
 __all__ = ["DoctorReport"]

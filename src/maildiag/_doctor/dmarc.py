@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from maildiag._core import Query
-from maildiag.doctor._flow import Ctx, DnsFlow, failed, tags, txt_strings
+from maildiag._doctor._flow import Ctx, DnsFlow, failed, tags, txt_strings
 
 __all__ = ["Policy", "check", "org_domain", "parse"]
 

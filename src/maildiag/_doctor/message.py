@@ -18,8 +18,8 @@ import email.policy
 import email.utils
 import re
 
-from maildiag.doctor._flow import Ctx
-from maildiag.doctor.dmarc import org_domain
+from maildiag._doctor._flow import Ctx
+from maildiag._doctor.dmarc import org_domain
 
 __all__ = ["AuthResult", "auth_results", "check"]
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from importlib import resources
 
 from maildiag._core import Query
-from maildiag.doctor._flow import Ctx, DnsFlow, failed
+from maildiag._doctor._flow import Ctx, DnsFlow, failed
 from maildiag.model import DnsStatus
 
 __all__ = ["Dnsbl", "check", "default_dnsbls", "listing"]
@@ -36,7 +36,7 @@ class Dnsbl:
 @functools.cache
 def default_dnsbls() -> tuple[Dnsbl, ...]:
     """The lists asked by default (package data ``doctor/data/dnsbl.toml``)."""
-    raw = tomllib.loads((resources.files("maildiag.doctor") / "data" / "dnsbl.toml").read_text("utf-8"))
+    raw = tomllib.loads((resources.files("maildiag") / "data" / "dnsbl.toml").read_text("utf-8"))
     return tuple(
         Dnsbl(e["zone"], e.get("name", e["zone"]), bool(e.get("ipv6")), tuple(e.get("refused", ())), e.get("url", ""))
         for e in raw["dnsbl"]

@@ -48,9 +48,9 @@ def run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
     """Run the doctor and print the report; returns the exit status."""
     import maildiag
     from maildiag import catalog
+    from maildiag._doctor import Dnsbl, DoctorReport, doctor, ips
     from maildiag._safe_text import terminal
     from maildiag.cli import EXIT_OK, EXIT_PROBLEM, EXIT_UNKNOWN, EXIT_USAGE, _escaped, _resolver_for
-    from maildiag.doctor import Dnsbl, DoctorReport, doctor, ips
 
     try:
         options = maildiag.Options(

@@ -1,5 +1,9 @@
 """``maildiag doctor``: when the shop's own sending set-up is why mail does not arrive.
 
+The public face is :func:`maildiag.doctor`, :func:`maildiag.adoctor` and
+:class:`maildiag.DoctorReport` (exported by :mod:`maildiag`); this package is their
+implementation, private so that the function and a module never share a name.
+
 >>> from maildiag.testing import FakeResolver
 >>> fake = FakeResolver().add("shop.example", "TXT", '"v=spf1 +all"')
 >>> report = doctor("shop.example", resolver=fake)
@@ -17,19 +21,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import sys
 import time
-import types
 from collections.abc import Generator, Iterable, Sequence
 from typing import Any, cast
 
 from maildiag import catalog
 from maildiag._core import Query
-from maildiag.doctor import dkim, dmarc, ips, message, mta_sts, providers, spf, transport
-from maildiag.doctor._flow import Ctx
-from maildiag.doctor._report import DoctorReport
-from maildiag.doctor.ips import Dnsbl, default_dnsbls
-from maildiag.doctor.providers import Requirement
+from maildiag._doctor import dkim, dmarc, ips, message, mta_sts, providers, spf, transport
+from maildiag._doctor._flow import Ctx
+from maildiag._doctor._report import DoctorReport
+from maildiag._doctor.ips import Dnsbl, default_dnsbls
+from maildiag._doctor.providers import Requirement
 from maildiag.model import DnsAnswer, Finding
 from maildiag.options import Options, ascii_domain
 
@@ -224,16 +226,3 @@ def bounce_finding(reason: str, sending_domain: str | None, evidence: Iterable[s
         return None
     return catalog.make("doctor.bounce.run_doctor", {"domain": name, "reason": reason,
                                                      "command": f"maildiag doctor {name}"}, evidence)
-
-
-class _CallableModule(types.ModuleType):
-    """``maildiag.doctor`` is both this package and the function: importing a submodule
-    (``maildiag.doctor.spf``) makes Python bind the *package* to ``maildiag.doctor``, which
-    would shadow the function :mod:`maildiag` exports lazily. Calling the package calls
-    :func:`doctor`, so ``maildiag.doctor(domain)`` works whichever was imported first."""
-
-    def __call__(self, domain: str, /, **kwargs: Any) -> DoctorReport:
-        return doctor(domain, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -7,7 +7,7 @@ MTA-STS policy file, served over HTTPS, is fetched only on request (:mod:`.mta_s
 from __future__ import annotations
 
 from maildiag._core import Query
-from maildiag.doctor._flow import Ctx, DnsFlow, failed, tags, txt_strings
+from maildiag._doctor._flow import Ctx, DnsFlow, failed, tags, txt_strings
 from maildiag.model import DnsStatus
 
 __all__ = ["check"]

@@ -1,4 +1,4 @@
-"""The big providers' sender requirements (package data ``doctor/data/provider_requirements.toml``)
+"""The big providers' sender requirements (package data ``maildiag/data/sender_requirements.toml``)
 as one checklist: each requirement met, not met or unknown, from the facts the checks found."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from maildiag.doctor._flow import Ctx
+from maildiag._doctor._flow import Ctx
 
 __all__ = ["Requirement", "checklist", "requirements"]
 
@@ -43,7 +43,7 @@ class Requirement:
 @functools.cache
 def requirements() -> tuple[Mapping[str, Any], ...]:
     """The provider table as loaded."""
-    raw = (resources.files("maildiag.doctor") / "data" / "provider_requirements.toml").read_text("utf-8")
+    raw = (resources.files("maildiag") / "data" / "sender_requirements.toml").read_text("utf-8")
     return tuple(tomllib.loads(raw)["provider"])
 
 

@@ -12,7 +12,7 @@ import binascii
 import dataclasses
 
 from maildiag._core import Query
-from maildiag.doctor._flow import Ctx, DnsFlow, failed, tags, txt_strings
+from maildiag._doctor._flow import Ctx, DnsFlow, failed, tags, txt_strings
 
 __all__ = ["Key", "check", "parse"]
 

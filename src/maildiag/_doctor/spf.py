@@ -20,7 +20,7 @@ import ipaddress
 import re
 
 from maildiag._core import Query
-from maildiag.doctor._flow import Ctx, DnsFlow, failed, txt_strings
+from maildiag._doctor._flow import Ctx, DnsFlow, failed, txt_strings
 from maildiag.model import DnsAnswer, DnsStatus
 
 __all__ = ["LOOKUP_LIMIT", "VOID_LIMIT", "Record", "Term", "check", "evaluate", "parse"]
