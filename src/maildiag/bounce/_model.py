@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from maildiag._doctor._report import DoctorReport
 from maildiag.model import Diagnosis, Finding, _Fields
 
 __all__ = ["BounceKind", "BounceRecipient", "BounceReport"]
@@ -195,6 +196,8 @@ class BounceReport:
         original_subject: the returned message's subject (RFC 2047 decoded).
         original_message_id: the returned message's ``Message-ID``: what the shop's own
             sending log is keyed on.
+        doctor: the :class:`maildiag.DoctorReport` of the shop's sending domain, when the
+            bounce blames the sender and ``parse_bounce(..., doctor=True)`` ran the checks.
     """
 
     kind: BounceKind
@@ -208,11 +211,13 @@ class BounceReport:
     original_from: str | None = None
     original_subject: str | None = None
     original_message_id: str | None = None
+    doctor: tuple[DoctorReport, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", BounceKind(self.kind))
         object.__setattr__(self, "recipients", tuple(self.recipients))
         object.__setattr__(self, "findings", tuple(self.findings))
+        object.__setattr__(self, "doctor", tuple(self.doctor))
 
     @property
     def is_bounce(self) -> bool:
@@ -238,6 +243,7 @@ class BounceReport:
             "original_from": self.original_from,
             "original_subject": self.original_subject,
             "original_message_id": self.original_message_id,
+            "doctor": [d.to_dict() for d in self.doctor],
         }
 
     @classmethod
@@ -261,4 +267,6 @@ class BounceReport:
             original_from=f.optional_text("original_from"),
             original_subject=f.optional_text("original_subject"),
             original_message_id=f.optional_text("original_message_id"),
+            # Absent from reports serialized before the doctor existed: none.
+            doctor=tuple(DoctorReport.from_dict(d.data) for d in f.objects("doctor")),
         )

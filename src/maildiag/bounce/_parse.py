@@ -20,16 +20,18 @@ import email.policy
 import os
 import pathlib
 import re
+from email.utils import parseaddr
 
 from maildiag import catalog
 from maildiag.bounce import decoders
 from maildiag.bounce._limits import DEFAULT_MAX_BYTES, MAX_RECIPIENTS, MAX_TEXT
 from maildiag.bounce._mime import has_message_headers, header_text, original_message, parse_bytes
-from maildiag.bounce._model import BounceKind, BounceReport
+from maildiag.bounce._model import BounceKind, BounceRecipient, BounceReport
 from maildiag.bounce._records import finish
 from maildiag.bounce.decoders import Message
 from maildiag.bounce.decoders._text import looks_like_bounce_body
 from maildiag.model import Finding
+from maildiag.options import Options
 
 __all__ = ["DEFAULT_MAX_BYTES", "parse_bounce"]
 
@@ -39,6 +41,8 @@ def parse_bounce(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     source: str | None = None,
+    doctor: bool = False,
+    options: Options | None = None,
 ) -> BounceReport:
     """Read one message and say whether it is a bounce, and who failed and why.
 
@@ -52,6 +56,10 @@ def parse_bounce(
         max_bytes: messages larger than this are not parsed; the report has kind
             ``too_large`` and the finding ``bounce.too_large``.
         source: a label kept in the report (``BounceReport.source``), for batch output.
+        doctor: when the bounce blames the sender (finding ``doctor.bounce.run_doctor``),
+            check the sending domain now (:func:`maildiag.doctor`, DNS) and keep the result in
+            ``BounceReport.doctor``. Parsing itself never uses the network.
+        options: the :class:`maildiag.Options` (resolver, deadline) for ``doctor=True``.
 
     Returns:
         A :class:`BounceReport`. It never raises on message content: unreadable input gives
@@ -61,6 +69,27 @@ def parse_bounce(
         TypeError: ``message`` is none of the accepted types.
         OSError: ``message`` is a path that cannot be read.
     """
+    report = _parse_bounce(message, max_bytes, source)
+    if doctor:
+        report = with_doctor(report, options)
+    return report
+
+
+def with_doctor(report: BounceReport, options: Options | None = None) -> BounceReport:
+    """``report`` with :func:`maildiag.doctor` run on each sending domain it blames (issue 15.8)."""
+    from maildiag._doctor import doctor
+
+    domains = dict.fromkeys(
+        str(f.params["domain"]) for f in report.findings if f.code == "doctor.bounce.run_doctor"
+    )
+    if not domains:
+        return report
+    return dataclasses.replace(report, doctor=tuple(doctor(d, options=options) for d in domains))
+
+
+def _parse_bounce(
+    message: bytes | str | os.PathLike[str] | email.message.Message, max_bytes: int, source: str | None
+) -> BounceReport:
     if isinstance(message, str) and _names_a_file(message):
         # parse_bounce("bounce.eml") is the call everyone writes first: a one-line str that
         # names a file is that file (issue 10.2). A message always has a line break.
@@ -168,8 +197,25 @@ def parse_message(msg: email.message.Message, source: str | None, depth: int = 0
     if found.kind is BounceKind.NOT_A_BOUNCE:
         findings = (catalog.make("bounce.not_a_bounce", {"subject": subject}),)
     date = header_text(msg, "Date")[:100] or None
-    return BounceReport(found.kind, recipients, found.decoder, subject, message_id, findings, source,
-                        date, *original_message(message.parts))
+    original = original_message(message.parts)
+    sender = _sender_check(recipients, original[0] or header_text(msg, "To"))
+    return BounceReport(found.kind, recipients, found.decoder, subject, message_id,
+                        (*findings, *sender), source, date, *original)
+
+
+def _sender_check(recipients: tuple[BounceRecipient, ...], sender: str | None) -> tuple[Finding, ...]:
+    """``doctor.bounce.run_doctor`` when a recipient's reason blames the sender (authentication,
+    blocklisting, reputation, spam: issue 15.8), naming the sending domain: the returned
+    message's From, else the bounce's own To (where the shop receives its bounces)."""
+    from maildiag._doctor import SENDER_REASONS, bounce_finding
+
+    blamed = next((r for r in recipients if r.reason in SENDER_REASONS and r.is_failure), None)
+    if blamed is None:
+        return ()
+    address = parseaddr(sender or "")[1]
+    evidence = [f"{blamed.recipient}: {blamed.reason} {blamed.status or ''}".strip()]
+    found = bounce_finding(blamed.reason, address.rpartition("@")[2] or None, evidence)
+    return (found,) if found is not None else ()
 
 
 def _headerless_bounce(raw: bytes, source: str | None) -> BounceReport | None:

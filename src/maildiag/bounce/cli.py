@@ -57,7 +57,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--max-bytes", type=_positive_int, default=DEFAULT_MAX_BYTES, metavar="N",
                         help="skip messages larger than N bytes (default 10 MiB), reporting each "
                         "with its size as too large")
+    parser.add_argument("--doctor", action="store_true",
+                        help="when a bounce blames the sender (authentication, blocklisting, reputation, "
+                        "spam), check each sending domain once with maildiag doctor (uses DNS) and print its "
+                        "report after the rows (--json: a {\"kind\": \"doctor\", \"report\": ...} line; --csv: on "
+                        "standard error)")
+    parser.add_argument("--nameserver", metavar="HOST[:PORT]", type=_nameserver,
+                        help="with --doctor: ask this DNS server (an IP address)")
     parser.set_defaults(handler=run)
+
+
+def _nameserver(text: str) -> str:
+    """``--nameserver``: an IP address and maybe a port (argparse reports anything else)."""
+    from maildiag.cli import _resolver_for
+
+    try:
+        _resolver_for(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not HOST[:PORT] with an IP address: {text} ({error})") from None
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -89,8 +107,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Bin
         writer.writerow(_COLUMNS)
     stream = _binary(stdin or sys.stdin) if "-" in args.paths else None
     messages = iter_messages(args.paths, max_bytes=args.max_bytes, stdin=stream)
+    senders: dict[str, None] = {}  # sending domains a bounce blames, for --doctor, in order
     for source, data in messages:
         report = _report(source, data, args.max_bytes)
+        senders.update(dict.fromkeys(
+            str(f.params["domain"]) for f in report.findings if f.code == "doctor.bounce.run_doctor"
+        ))
         failures += len(report.failures)
         unreadable += isinstance(data, OSError) and not isinstance(data, NotRegularFile)
         if args.json:
@@ -101,7 +123,27 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Bin
                 writer.writerow(_csv_cells(row))
             else:
                 out.write(_human_line(row) + "\n")
+    if args.doctor and senders:
+        _doctor(list(senders), args, out)
     return 1 if failures else 2 if unreadable else 0
+
+
+def _doctor(domains: list[str], args: argparse.Namespace, out: TextIO) -> None:
+    """``--doctor``: each sending domain the bounces blame, checked once (issue 15.8)."""
+    import maildiag
+    from maildiag._doctor import DoctorReport, doctor
+    from maildiag._doctor.cli import _human
+    from maildiag.cli import _escaped, _resolver_for
+
+    options = maildiag.Options(resolver=_resolver_for(args.nameserver) if args.nameserver else None,
+                               deadline=10.0)
+    for domain in domains:
+        report = doctor(domain, options=options)
+        if args.json:
+            out.write(_json_line({"kind": "doctor", "report": report.to_dict()}))
+            continue
+        text = _human(DoctorReport.from_dict(_escaped(report.to_dict())), args.locale)
+        (sys.stderr if args.csv else out).write(f"\nmaildiag doctor {text}")
 
 
 class _ClosedStdin(io.RawIOBase):
