@@ -446,3 +446,17 @@ def test_bulk_rows_do_not_wait_for_a_lookup_queued_behind_the_bound() -> None:
     checkout = maildiag.diagnose("jane@shop5.io", resolver=fake, deadline=1)
     assert checkout.verdict is Verdict.OK
     assert first.verdict is Verdict.OK and [d.verdict for d in rows] == [Verdict.OK] * 5
+
+
+def test_bulk_typo_rows_look_the_suggested_domain_up_once_and_agree_with_diagnose() -> None:
+    # the typed domain and the suggested one are two per-domain results; bulk claims both late
+    fake = shop()
+    rows = [f"jane{i}@gmial.com" for i in range(20)]
+    bulk = list(maildiag.diagnose_many(rows, resolver=fake, concurrency=4))
+    # each domain's MX once for 20 rows (gmail.com is also the lying-resolver check's sanity
+    # name; the run shares that identical query)
+    assert mx_asked(fake, "gmial.com") == 1 and mx_asked(fake, "gmail.com") == 1
+    maildiag.clear_dns_cache()
+    one = [maildiag.diagnose(r, resolver=fake) for r in rows]
+    assert bulk == one and {d.verdict for d in bulk} == {Verdict.FIX}
+    assert mx_asked(fake, "gmial.com") == 2

@@ -94,7 +94,7 @@ def plan(address: str, options: Options, *, defer_lead: bool = False) -> Flow:
     draft.mx.extend(result.mx)
     draft.providers = result.providers
     if draft.has_code("domain.typo"):
-        yield from _typo_evidence(draft, result, options)
+        yield from _typo_evidence(draft, result, options, defer_lead)
 
     # 5. Optional SMTP probe of the best usable MX (docs/smtp.md).
     if options.smtp_probe:
@@ -148,12 +148,14 @@ def _routes(result: DomainResult) -> bool | None:
     return not any(catalog.info(c).verdict is Verdict.UNDELIVERABLE for c in codes)
 
 
-def _typo_evidence(draft: _Draft, typed: DomainResult, options: Options) -> _DomainFlow:
+def _typo_evidence(draft: _Draft, typed: DomainResult, options: Options, defer_lead: bool = False) -> _DomainFlow:
     """Weigh a typo suggestion with DNS (issue 12): the typed domain's mail route, and the
     suggested domain's. The ``domain.typo`` finding says which evidence it rests on."""
     typo_finding = next(f for f in draft.findings if f.code == "domain.typo")
     candidate = str(typo_finding.params["suggestion"])
-    suggested = yield from _domain_result(candidate, options)
+    # defer_lead: in bulk, a row whose typed domain was known claims this lookup only once it
+    # holds a slot, like its first (docs/design.md "The per-domain cache").
+    suggested = yield from _domain_result(candidate, options, defer_lead)
     draft.dns.extend(suggested.dns)
     typed_routes, candidate_routes = _routes(typed), _routes(suggested)
     if candidate_routes is False:
