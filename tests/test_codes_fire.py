@@ -8,6 +8,8 @@ status code.
 
 from __future__ import annotations
 
+import pytest
+
 import maildiag
 from maildiag import DnsAnswer, DnsStatus, Options, catalog
 from maildiag._core import plan
@@ -93,3 +95,17 @@ def test_a_dot_next_to_the_domain_of_a_quoted_address_is_named() -> None:
     for address in ('"jane"@.gmail.com', '"jane doe"@gmail.com.'):
         d = maildiag.diagnose(address, offline=True)
         assert [f.code for f in d.findings] == ["syntax.domain_dot"], address
+
+
+@pytest.mark.parametrize(
+    ("address", "code"),
+    [
+        # No repair can save these (the repaired domain "x,jane" would be invented), so the
+        # input's own first problem is named.
+        ("jane.@x,Jane", "syntax.local_dot"),
+        ("ja..ne@x,Jane", "syntax.double_dot"),
+    ],
+)
+def test_a_dot_problem_that_no_repair_can_save_is_named(address: str, code: str) -> None:
+    d = maildiag.diagnose(address, offline=True)
+    assert [f.code for f in d.findings] == [code]
