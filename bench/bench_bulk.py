@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import io
 import statistics
 import threading
@@ -135,6 +136,10 @@ def verdicts(results: list[maildiag.Diagnosis]) -> dict[str, int]:
     return counts
 
 
+def _bulk_run(addresses: list[str], concurrency: int, r: dns.resolver.Resolver) -> dict[str, int]:
+    return verdicts(list(diagnose_many(addresses, resolver=r, concurrency=concurrency)))
+
+
 def cli_run(addresses: list[str], port: int, concurrency: int) -> dict[str, int]:
     out = io.StringIO()
     status = cli_main(
@@ -165,7 +170,7 @@ def main() -> None:
         ]
         for n in (8, 32, 128):
             contestants.append((f"maildiag.bulk.diagnose_many, concurrency {n}", cache,
-                                lambda r, n=n: verdicts(list(diagnose_many(addresses, resolver=r, concurrency=n)))))
+                                functools.partial(_bulk_run, addresses, n)))
     contestants.append(("maildiag check --json - (CLI, concurrency 32)", True,
                         lambda r: cli_run(addresses, port, 32)))
 

@@ -64,12 +64,13 @@ def traffic(n: int, seed: int, new_share: float) -> list[str]:
 
 def offline_ratio() -> list[list[object]]:
     """Per address, over lists of distinct addresses: no per-address cache can help."""
-    rows = []
+    rows: list[list[object]] = []
     for label, new_share in [
         ("sign-up traffic: 40 popular domains, 10 % new ones", 0.10),
         ("every domain new (worst case)", 1.0),
     ]:
-        t_ev, t_md = [], []
+        t_ev: list[float] = []
+        t_md: list[float] = []
         for round_ in range(8):
             batch = traffic(4000, seed=round_ + int(new_share * 1000), new_share=new_share)
             pair = [
@@ -93,6 +94,7 @@ def _cache_answer(cache: dns.resolver.LRUCache, name: str, rdtype: str, *records
                                 create=True)
     for r in records:
         rrset.add(dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), r), ttl=3600)
+    assert isinstance(response, dns.message.QueryMessage)
     answer = dns.resolver.Answer(qname, dns.rdatatype.from_text(rdtype), dns.rdataclass.IN, response)
     cache.put((qname, dns.rdatatype.from_text(rdtype), dns.rdataclass.IN), answer)
 

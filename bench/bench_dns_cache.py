@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 import dns.message
 import dns.query
@@ -204,7 +205,7 @@ def warm(port: int) -> list[list[object]]:
     t_ev: list[float] = []
     t_md: list[float] = []
     for round_ in range(7):
-        pair = [
+        pair: list[tuple[list[float], Callable[[], object]]] = [
             (t_ev, lambda: [email_validator.validate_email(a, check_deliverability=True, dns_resolver=r_ev)
                             for a in addresses]),
             (t_md, lambda: [maildiag.diagnose(a, resolver=r_md) for a in addresses]),
@@ -221,6 +222,7 @@ def warm(port: int) -> list[list[object]]:
 def cold_round_trips(port: int) -> int:
     """Query batches a new domain's diagnosis yields (each batch is one round trip)."""
     from maildiag import _core, _shells
+    from maildiag._core import Query
     from maildiag.options import Options
 
     resolver = caching_resolver(port)
@@ -234,7 +236,8 @@ def cold_round_trips(port: int) -> int:
         batch = next(flow)
         while True:
             batches += 1
-            batch = flow.send(tuple(_shells._execute_sync(lookup, q, 3.0) for q in batch))
+            assert all(isinstance(q, Query) for q in batch), "the cache is off: only DNS queries"
+            batch = flow.send(tuple(_shells._execute_sync(lookup, q, 3.0) for q in batch if isinstance(q, Query)))
     except StopIteration as done:
         verdict = done.value.verdict.value
     if verdict != "ok":

@@ -358,7 +358,9 @@ async def test_leaving_an_async_run_early_leaves_no_task_behind() -> None:
             yield f"user{i}@d{i % 20}.example"
 
     taken = []
-    async with contextlib.aclosing(adiagnose_many(endless(), resolver=_zone(20), concurrency=8)) as results:
+    run = adiagnose_many(endless(), resolver=_zone(20), concurrency=8)
+    assert isinstance(run, collections.abc.AsyncGenerator)  # what aclosing needs: it has aclose()
+    async with contextlib.aclosing(run) as results:
         async for d in results:
             taken.append(d.address)
             if len(taken) == 50:

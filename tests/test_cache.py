@@ -16,6 +16,7 @@ import maildiag
 from maildiag import _cache, _shells
 from maildiag._cache import Await, DomainCache, Lead
 from maildiag._core import Query, plan
+from maildiag._mx import DomainResult
 from maildiag.model import DnsAnswer, DnsStatus, Verdict
 from maildiag.options import Options
 from maildiag.testing import FakeResolver
@@ -45,7 +46,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(_cache.time, "monotonic", c)
+    monkeypatch.setattr(time, "monotonic", c)  # the clock _cache reads
     return c
 
 
@@ -150,7 +151,7 @@ def test_results_are_kept_as_long_as_their_answers_allow(
 
 
 def test_the_shortest_ttl_of_a_result_decides() -> None:
-    result = _cache.DomainResult((), (DnsAnswer("a", "MX", DnsStatus.OK, ("10 b.",), ttl=300),
+    result = DomainResult((), (DnsAnswer("a", "MX", DnsStatus.OK, ("10 b.",), ttl=300),
                                       DnsAnswer("b", "A", DnsStatus.OK, ("192.0.2.1",), ttl=20)), (), ())
     assert _cache.keep_for(result) == 20
 
@@ -169,7 +170,7 @@ def test_negative_answers_carry_the_rfc2308_ttl(resolver: dns.resolver.Resolver)
 
 def test_the_cache_is_bounded() -> None:
     cache = DomainCache(maxsize=3)
-    result = _cache.DomainResult((), (), (), ())
+    result = DomainResult((), (), (), ())
     for key in "abcd":
         found = cache.lookup(key)
         assert isinstance(found, Lead)
@@ -303,7 +304,7 @@ def test_an_abandoned_lookup_sends_its_waiters_to_ask_themselves() -> None:
     leader, waiter = plan("jane@shop.io", opts), plan("john@shop.io", opts)
     assert next(leader) == (Query("shop.io", "MX"),)
     (wait,) = next(waiter)
-    assert isinstance(wait, Await) and not wait.future.done()
+    assert isinstance(wait, Await) and wait.future is not None and not wait.future.done()
     leader.close()  # a cancelled task, a closed generator
     assert wait.future.done() and wait.future.result() is None
     assert waiter.send((None,)) == (Query("shop.io", "MX"),)

@@ -203,7 +203,7 @@ def test_what_the_lie_looked_like_stays_in_the_evidence() -> None:
 @pytest.fixture(scope="module")
 def partial_sinkhole_dns_server() -> Iterator[tuple[str, int]]:
     """An unbound that answers the sanity names truthfully and sinkholes every other name."""
-    from conftest import HERE, _serve_zone
+    from tests.conftest import HERE, _serve_zone
 
     yield from _serve_zone(HERE / "dns" / "partial-sinkhole.zone", "ns.sinkhole-ns")
 

@@ -48,7 +48,7 @@ def test_a_typed_domain_that_receives_mail_is_weaker_evidence() -> None:
 
 
 def test_a_suggested_domain_that_takes_no_mail_is_never_offered() -> None:
-    options = Options(extra_domains=["deadmail.net"])
+    options = Options(extra_domains=("deadmail.net",))
     resolver = FakeResolver().null_mx("deadmail.net")  # RFC 7505: no mail, on purpose
     d = maildiag.diagnose("jane@deadmial.net", resolver=resolver, options=options)
     assert d.suggestion is None
@@ -78,7 +78,7 @@ def test_a_resolver_that_lies_never_removes_a_suggestion() -> None:
 def test_a_repaired_input_whose_suggested_domain_is_dead_falls_back_to_the_repair() -> None:
     """jane@@deadmial.net: the repair (one @) stands, the typo suggestion does not; the
     repaired address is then judged on its own domain, as any repair is."""
-    options = Options(extra_domains=["deadmail.net"])
+    options = Options(extra_domains=("deadmail.net",))
     d = maildiag.diagnose("jane@@deadmial.net", resolver=FakeResolver().null_mx("deadmail.net"), options=options)
     assert _typo(d) is None and d.suggestion is None
     assert d.verdict is Verdict.UNDELIVERABLE
