@@ -712,6 +712,14 @@ def diagnose_many(
     return _run_in_thread(addresses, opts, concurrency, limit, reader_thread)
 
 
+async def _cancel_the_rest() -> None:
+    """Cancel every other task of this loop and wait until each has ended."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _run_in_thread(
     addresses: Iterable[object], opts: Options, concurrency: int, lookahead: int, reader_thread: bool
 ) -> Generator[Diagnosis, None, None]:
@@ -757,6 +765,11 @@ def _run_in_thread(
         try:
             if window is not None:
                 call(window.close())
+            # A task cancelled by an interrupted wait (call() above) may still be waiting for
+            # its cancellation to be delivered (a lookup shared through the per-domain cache
+            # answers through a chained future): let every task finish before the loop
+            # closes, as asyncio.run() does, or it is destroyed while pending.
+            call(_cancel_the_rest())
             call(loop.shutdown_asyncgens())
         except concurrent.futures.CancelledError:  # pragma: no cover - interrupted shutdown
             pass
