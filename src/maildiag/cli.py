@@ -375,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         bounce_cli.register(sub)
     from maildiag._doctor import cli as doctor_cli
+    from maildiag._lists import cli as lists_cli
+
+    lists_cli.register(sub)
 
     doctor_cli.register(sub)
     return parser

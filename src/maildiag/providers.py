@@ -38,6 +38,7 @@ __all__ = [
     "KINDS",
     "PROBE_POLICIES",
     "Folder",
+    "Mailbox",
     "Provider",
     "entries",
     "findings",
@@ -110,6 +111,26 @@ class Folder:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Mailbox:
+    """How a provider names one mailbox, as its documentation says (the ``[mailbox]`` table).
+
+    It decides which addresses are the same mailbox (``maildiag bulk``'s ``canonical``
+    column): ``subaddress`` is the separator after which a tag is ignored (``"+"``: RFC 5233
+    subaddressing), ``ignores_dots`` that dots in the local part do not count,
+    ``ignores_case`` that letter case does not (RFC 5321 section 2.4 lets a server treat case
+    as significant; these providers document that they do not), and ``domain`` the one
+    domain every domain of the entry is an alias of (``googlemail.com`` is ``gmail.com``).
+    Only what a provider documents is written down: no entry guesses.
+    """
+
+    subaddress: str = ""
+    ignores_dots: bool = False
+    ignores_case: bool = False
+    domain: str = ""
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Provider:
     """One provider entry, as read from its data file (or from ``Options.extra_providers``)."""
 
@@ -127,6 +148,7 @@ class Provider:
     checked: str = ""
     notes: str = ""
     probe: str = ""
+    mailbox: Mailbox | None = None
 
     @property
     def probe_policy(self) -> str:
@@ -177,6 +199,9 @@ def parse_entry(raw: Mapping[str, Any]) -> Provider:
     if probe and probe not in PROBE_POLICIES:
         raise ValueError(f"provider {entry_id!r}: unknown probe policy {probe!r} (one of {sorted(PROBE_POLICIES)})")
     checked = raw.get("checked", "")
+    mailbox = raw.get("mailbox")
+    if mailbox is not None and not isinstance(mailbox, Mapping):
+        raise ValueError(f"provider {entry_id!r}: mailbox must be a table")
     return Provider(
         id=entry_id,
         name=name,
@@ -192,6 +217,20 @@ def parse_entry(raw: Mapping[str, Any]) -> Provider:
         checked=checked.isoformat() if isinstance(checked, datetime.date) else str(checked),
         notes=str(raw.get("notes", "")),
         probe=probe,
+        mailbox=_mailbox(mailbox, entry_id) if mailbox else None,
+    )
+
+
+def _mailbox(raw: Mapping[str, Any], entry_id: str) -> Mailbox:
+    separator = str(raw.get("subaddress", ""))
+    if len(separator) > 1 or separator.isalnum() or separator == "@":
+        raise ValueError(f"provider {entry_id!r}: mailbox.subaddress must be one punctuation character")
+    return Mailbox(
+        subaddress=separator,
+        ignores_dots=bool(raw.get("ignores_dots", False)),
+        ignores_case=bool(raw.get("ignores_case", False)),
+        domain=str(raw.get("domain", "")).strip().lower(),
+        source=str(raw.get("source", "")),
     )
 
 
