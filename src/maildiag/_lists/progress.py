@@ -8,6 +8,7 @@ a few times a second at most, so it costs the run nothing measurable.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -15,6 +16,16 @@ from typing import Any, TextIO
 __all__ = ["Progress"]
 
 _EVERY = 0.2  # seconds between redraws
+
+
+def _size(stream: TextIO) -> tuple[int, int]:
+    # The terminal's own size; one that reports none (0 x 0: a bare pty, some CI consoles)
+    # gets 80 x 24, where tqdm would otherwise draw nothing at all.
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (OSError, ValueError, AttributeError):
+        return 80, 24
+    return size.columns or 80, size.lines or 24
 
 
 class Progress:
@@ -32,7 +43,8 @@ class Progress:
         if enabled:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, unit="B", unit_scale=True, file=stream, dynamic_ncols=True,
+            columns, lines = _size(stream)
+            self._bar = tqdm(total=total, unit="B", unit_scale=True, file=stream, ncols=columns, nrows=lines,
                              leave=False, mininterval=_EVERY)
 
     def skip(self, rows: int) -> None:
