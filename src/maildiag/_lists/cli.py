@@ -135,14 +135,15 @@ def _run(args: argparse.Namespace, options: Any, source: formats.Source, out_str
     duplicates = Duplicates()
     width = len(writer.input_header)
 
-    def replay(values: dict[str, Any]) -> None:
+    def replay(record: Any, end: int) -> None:
         # A row written by the earlier run: counted, and its mailbox remembered, as if now.
+        values = formats.read_values(out_fmt, record, width)
         duplicates.seen(values.get("canonical"), summary.rows + 1)
         summary.add(values)
 
     keep: resume.Recovered | None = None
     if args.resume and os.path.exists(args.output):
-        keep = resume.recover(args.output, out_fmt, gz, writer.header(), width, replay, writer.dialect)
+        keep = resume.recover(args.output, out_fmt, gz, writer.header(), replay, writer.dialect)
     output = resume.open_output(args.output, gz, keep, out_stream)
     progress = Progress(sys.stderr, source.size, lambda: source.position,
                         enabled=not args.quiet and sys.stderr.isatty())

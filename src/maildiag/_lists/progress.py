@@ -31,7 +31,7 @@ def _size(stream: TextIO) -> tuple[int, int]:
 class Progress:
     """Rows done, drawn as a bar when ``stream`` is a terminal (``enabled``)."""
 
-    def __init__(self, stream: TextIO, total: int | None, position: Callable[[], int], enabled: bool,
+    def __init__(self, stream: TextIO, total: int | None, position: Callable[[], int] | None, enabled: bool,
                  unit: str = "rows") -> None:
         self._position = position
         self._bar: Any = None
@@ -44,8 +44,11 @@ class Progress:
             from tqdm import tqdm
 
             columns, lines = _size(stream)
-            self._bar = tqdm(total=total, unit="B", unit_scale=True, file=stream, ncols=columns, nrows=lines,
-                             leave=False, mininterval=_EVERY)
+            # With a position (bytes of the input), the bar measures bytes, which gives an ETA;
+            # without one (messages of folders: no total known), it counts units.
+            self._bar = tqdm(total=total if position is not None else None,
+                             unit="B" if position is not None else unit, unit_scale=position is not None,
+                             file=stream, ncols=columns, nrows=lines, leave=False, mininterval=_EVERY)
 
     def skip(self, rows: int) -> None:
         """Rows done by an earlier run (resume): counted, but not in the rate."""
@@ -61,7 +64,7 @@ class Progress:
             return
         self._next = now + _EVERY
         rate = (self.rows - self._first_rows) / max(now - self._started, 1e-9)
-        self._bar.n = self._position()
+        self._bar.n = self._position() if self._position is not None else self.rows
         self._bar.set_postfix_str(f"{self.rows:,} {self._unit}, {rate:,.0f} {self._unit}/s", refresh=False)
         self._bar.refresh()
 

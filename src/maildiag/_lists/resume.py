@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from maildiag._lists.formats import Format, InputError, read_values
+from maildiag._lists.formats import Format, InputError
 
 __all__ = ["Output", "Recovered", "open_output", "recover"]
 
@@ -87,14 +87,14 @@ def recover(
     fmt: Format,
     gz: bool,
     header: str,
-    width: int,
-    on_record: Callable[[dict[str, Any]], None],
+    on_record: Callable[[Any, int], None],
     dialect: Any = csv.excel,
 ) -> Recovered:
-    """Scan ``path`` and keep its whole records; ``on_record`` gets each one's maildiag values.
+    """Scan ``path`` and keep its whole records; ``on_record(record, end)`` gets each one.
 
-    ``header`` is the CSV header this run writes (``""`` for the other formats) and ``width``
-    the input header's width (where maildiag's columns start in a CSV record).
+    ``record`` is a CSV record (a list of cells), a JSON object, or a line's tab-separated
+    fields; ``end`` is where it ends (bytes of text from the start). ``header`` is the CSV
+    header this run writes (``""`` for the other formats).
     """
     lines = _lines(_gzip_chunks(path) if gz else _plain_chunks(path))
     kept = 0
@@ -124,14 +124,15 @@ def recover(
             if not has_header:
                 if record != expected:
                     raise InputError(
-                        "the output file's header is not the one this run writes: a different input, "
-                        "--column or --format? (resume only a file this command wrote; move it away to start over)"
+                        "the output file's header is not the one this run writes: a different input or "
+                        "other options? (resume only a file this same command wrote; move it away to start over)"
                     )
                 has_header = True
+                kept += size
             else:
-                on_record(read_values(fmt, record, width))
+                kept += size
+                on_record(record, kept)
                 rows += 1
-            kept += size
         # A record the csv module could not finish (cut inside quotes) is not counted: kept
         # stops before its first line.
         return Recovered(rows, kept, has_header)
@@ -146,11 +147,12 @@ def recover(
                 break
             if not isinstance(value, dict):
                 break
-            on_record(read_values(fmt, value, width))
+            item: Any = value
         else:
-            on_record(read_values(fmt, text.split("\t"), width))
-        rows += 1
+            item = text.split("\t")
         kept += size
+        on_record(item, kept)
+        rows += 1
     return Recovered(rows, kept, True)
 
 

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from maildiag._safe_text import terminal
 
-__all__ = ["TOP", "Summary"]
+__all__ = ["TOP", "BounceSummary", "Summary"]
 
 #: How many codes and domains the summary names.
 TOP = 10
@@ -83,4 +83,54 @@ class Summary:
         if data["top_domains"]:
             domains = (f"{terminal(k, keep_tab=False)} {v}" for k, v in data["top_domains"])
             lines.append("  top domains: " + ", ".join(domains))
+        out.write("\n".join(lines) + "\n")
+
+
+class BounceSummary:
+    """Counts over the messages of a ``maildiag bounce`` run: by kind, and recipients by reason.
+
+    Fed per message (:meth:`add_message`), from the report as it is written, so a resumed
+    run counts the messages already in the file the same way.
+    """
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.recipients = 0
+        self.failures = 0  # failed or delayed (the exit status's "a failed recipient was found")
+        self.hard = 0
+        self.kinds: collections.Counter[str] = collections.Counter()
+        self.reasons: collections.Counter[str] = collections.Counter()
+
+    def add_message(self, kind: str, recipients: list[tuple[str, bool]]) -> None:
+        """One message: its kind, and each recipient's (reason, hard)."""
+        from maildiag.bounce.reasons import NON_FAILURE_REASONS
+
+        self.messages += 1
+        self.kinds[kind or "unknown"] += 1
+        for reason, hard in recipients:
+            self.recipients += 1
+            self.failures += reason not in NON_FAILURE_REASONS
+            self.reasons[reason or "undetermined"] += 1
+            self.hard += bool(hard)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "messages": self.messages,
+            "kinds": dict(sorted(self.kinds.items())),
+            "recipients": self.recipients,
+            "failures": self.failures,
+            "hard": self.hard,
+            "reasons": [[name, count] for name, count in sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+    def write(self, out: TextIO) -> None:
+        data = self.to_dict()
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(data["kinds"].items(), key=lambda kv: (-kv[1], kv[0])))
+        lines = [f"maildiag: {data['messages']} messages ({kinds}); {data['recipients']} recipients, "
+                 f"{data['hard']} hard"]
+        if data["reasons"]:
+            lines.append("  by reason: " + ", ".join(f"{k} {v}" for k, v in data["reasons"]))
         out.write("\n".join(lines) + "\n")

@@ -13,10 +13,15 @@ import errno
 import functools
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
+from maildiag._lists.formats import Format, InputError, named_format
+from maildiag._lists.progress import Progress
+from maildiag._lists.resume import Recovered, open_output, recover
+from maildiag._lists.summary import BounceSummary
 from maildiag._safe_text import csv_cell, terminal
 from maildiag.bounce._io import NotRegularFile, TooLarge, iter_messages
 from maildiag.bounce._model import BounceKind, BounceReport
@@ -64,6 +69,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         "standard error)")
     parser.add_argument("--nameserver", metavar="HOST[:PORT]", type=_nameserver,
                         help="with --doctor: ask this DNS server (an IP address)")
+    files = parser.add_argument_group("writing to a file (folders of any size)")
+    files.add_argument("-o", "--output", metavar="OUT",
+                       help="write the rows to OUT (.csv is CSV, .jsonl/.json JSON Lines, .gz compressed) with a "
+                       "progress bar on a terminal and a summary by reason on standard error")
+    files.add_argument("--resume", action="store_true",
+                       help="continue OUT where an interrupted run left it (CSV or JSON Lines): every message "
+                       "once, in order; the last message's rows are written again if they were cut")
+    files.add_argument("--summary-json", metavar="FILE", help="also write the summary by reason as JSON to FILE")
+    files.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     parser.set_defaults(handler=run)
 
 
@@ -99,16 +113,130 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Bin
     are still read. Exit status: 1 when a failed recipient was found, else 2 when a path
     could not be read (so a script notices a typo in a file name), else 0.
     """
-    out = out if out is not None else sys.stdout
+    plan = _file_plan(args)
+    if isinstance(plan, str):
+        sys.stderr.write(f"maildiag bounce: error: {terminal(plan, keep_tab=False)}\n")
+        return 2
+    output = None
+    summary = BounceSummary()
+    skip = 0
+    if plan is not None:
+        fmt, gz = plan
+        args.csv, args.json = fmt is Format.CSV, fmt is Format.JSONL
+        keep = None
+        if args.resume and os.path.exists(args.output):
+            try:
+                keep, skip = _recover(args.output, fmt, gz, summary)
+            except InputError as error:
+                sys.stderr.write(f"maildiag bounce: error: {terminal(str(error), keep_tab=False)}\n")
+                return 2
+        output = open_output(args.output, gz, keep, _binary(sys.stdout))
+        out = cast("TextIO", output)
+        if keep is None or not keep.has_header:
+            _start(args, out)
+    else:
+        out = out if out is not None else sys.stdout
+        _start(args, out)
+    shown = plan is not None and not args.quiet
+    progress = Progress(sys.stderr, None, None, enabled=shown and sys.stderr.isatty(), unit="messages")
+    progress.skip(skip)
+    try:
+        status = _write_rows(args, out, stdin, skip, summary, progress)
+    finally:
+        progress.close()
+        if output is not None:
+            output.close()
+    if shown:
+        summary.write(sys.stderr)
+    if args.summary_json:
+        with open(args.summary_json, "w", encoding="utf-8") as f:
+            f.write(summary.to_json())
+    return status
+
+
+def _start(args: argparse.Namespace, out: TextIO) -> None:
+    if args.csv:
+        csv.writer(out).writerow(_COLUMNS)
+
+
+def _file_plan(args: argparse.Namespace) -> tuple[Format, bool] | None | str:
+    """The output file's format and gzip, ``None`` for standard output, or a usage error."""
+    if not args.output:
+        if args.resume:
+            return "--resume needs an output file (-o OUT)"
+        return None
+    named, gz = named_format(args.output)
+    fmt = Format.CSV if args.csv else Format.JSONL if args.json else named
+    if fmt is None or fmt is Format.LINES:
+        if args.resume:
+            return "--resume needs CSV or JSON Lines output (OUT.csv, OUT.jsonl, or --csv / --json)"
+        fmt = Format.LINES
+    if args.resume and args.doctor:
+        return "--resume and --doctor do not mix: run --doctor on its own after the rows are written"
+    return fmt, gz
+
+
+def _recover(path: str, fmt: Format, gz: bool, summary: BounceSummary) -> tuple[Recovered, int]:
+    """What an interrupted run wrote: messages whole, and the place after the last whole one.
+
+    A message is all the rows with one ``source`` in a row (one JSON line per message). The
+    last message in the file may have lost rows, so its rows are cut off and it is read again.
+    """
+    groups: list[tuple[str, int, int]] = []  # (source, start, end) of each message's rows
+    rows: dict[str, list[Any]] = {}
+
+    def on_record(record: Any, end: int) -> None:
+        # one JSON line per message; CSV rows grouped by their source
+        key = f"{len(groups)}" if isinstance(record, dict) else str(record[0] if record else "")
+        if not groups or groups[-1][0] != key:
+            groups.append((key, groups[-1][2] if groups else 0, end))
+            rows[key] = []
+        else:
+            groups[-1] = (key, groups[-1][1], end)
+        rows[key].append(record)
+
+    header = _csv_header() if fmt is Format.CSV else ""
+    found = recover(path, fmt, gz, header, on_record)
+    if fmt is Format.CSV and groups:
+        groups.pop()  # may be cut: read again
+    for key, _, _ in groups:
+        _count(summary, rows[key])
+    end = groups[-1][2] if groups else (len(header.encode()) if found.has_header else 0)
+    return Recovered(rows=len(groups), end=end, has_header=found.has_header), len(groups)
+
+
+def _csv_header() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(_COLUMNS)
+    return buffer.getvalue()
+
+
+def _count(summary: BounceSummary, records: list[Any]) -> None:
+    """One message's written rows (CSV records or a JSON report) into the summary."""
+    if records and isinstance(records[0], dict):
+        report = records[0]
+        summary.add_message(str(report.get("kind", "")), [
+            (str(r.get("reason", "")), bool(r.get("hard"))) for r in report.get("recipients", ())
+        ])
+        return
+    index = {name: i for i, name in enumerate(_COLUMNS)}
+    kind = records[0][index["kind"]] if records else ""
+    summary.add_message(kind, [
+        (row[index["reason"]], row[index["hard"]] == "hard") for row in records if row[index["recipient"]]
+    ])
+
+
+def _write_rows(args: argparse.Namespace, out: TextIO, stdin: TextIO | BinaryIO | None, skip: int,
+                summary: BounceSummary, progress: Progress) -> int:
     failures = 0
     unreadable = 0
     writer = csv.writer(out) if args.csv else None
-    if writer is not None:
-        writer.writerow(_COLUMNS)
     stream = _binary(stdin or sys.stdin) if "-" in args.paths else None
     messages = iter_messages(args.paths, max_bytes=args.max_bytes, stdin=stream)
     senders: dict[str, None] = {}  # sending domains a bounce blames, for --doctor, in order
-    for source, data in messages:
+    for number, (source, data) in enumerate(messages):
+        if number < skip:
+            continue  # written by the run this one resumes
         report = _report(source, data, args.max_bytes)
         senders.update(dict.fromkeys(
             str(f.params["domain"]) for f in report.findings if f.code == "doctor.bounce.run_doctor"
@@ -116,16 +244,23 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Bin
         failures += len(report.failures)
         unreadable += isinstance(data, OSError) and not isinstance(data, NotRegularFile)
         if args.json:
-            out.write(_json_line(_json(report, args.locale)))
-            continue
-        for row in _rows(report, args.locale):
-            if writer is not None:
-                writer.writerow(_csv_cells(row))
-            else:
-                out.write(_human_line(row) + "\n")
+            data_out = _json(report, args.locale)
+            out.write(_json_line(data_out))
+            _count(summary, [data_out])
+        else:
+            rows = list(_rows(report, args.locale))
+            cells = [_csv_cells(row) for row in rows]
+            for row, row_cells in zip(rows, cells, strict=True):
+                if writer is not None:
+                    writer.writerow(row_cells)
+                else:
+                    out.write(_human_line(row) + "\n")
+            _count(summary, [[str(c) for c in row_cells] for row_cells in cells])
+        progress.step()
     if args.doctor and senders:
         _doctor(list(senders), args, out)
-    return 1 if failures else 2 if unreadable else 0
+    # Resumed: the messages written before count too (the summary read them back).
+    return 1 if failures or summary.failures else 2 if unreadable else 0
 
 
 def _doctor(domains: list[str], args: argparse.Namespace, out: TextIO) -> None:
