@@ -17,6 +17,7 @@ import sys
 import time
 
 import pytest
+
 from maildiag.cli import main
 
 CORPUS = pathlib.Path(__file__).parent.parent / "corpora" / "bounces-dev"
