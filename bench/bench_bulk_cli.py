@@ -112,8 +112,11 @@ def main() -> None:
             sent = server.queries() - before
             results[label] = (seconds, rss, sent / args.domains if "offline" not in label else None)
         base = args.rows / results[next(iter(results))][0]
-        rows: list[list[object]] = [[label, f"{args.rows / s:,.0f}", f"{(args.rows / s) / base:.2f}x", f"{rss / 1024:.0f} MiB",
-                 "-" if q is None else f"{q:.2f}"] for label, (s, rss, q) in results.items()]
+        rows: list[list[object]] = [
+            [label, f"{args.rows / s:,.0f}", f"{(args.rows / s) / base:.2f}x", f"{rss / 1024:.0f} MiB",
+             "-" if q is None else f"{q:.2f}"]
+            for label, (s, rss, q) in results.items()
+        ]
         print(f"{args.rows:,} rows, {args.domains:,} domains (Zipf), loopback unbound\n")
         print(table(["contestant", "rows/s", "vs email-validator", "peak RSS", "queries/domain"], rows))
 
