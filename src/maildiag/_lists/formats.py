@@ -255,7 +255,7 @@ class Reader:
             except StopIteration:
                 return
             except csv.Error as error:
-                # The csv module refuses this row (a field over the limit, a NUL): it is
+                # The csv module refuses this row (a field over the limit): it is
                 # passed through empty and counted, and reading goes on with the next one.
                 number += 1
                 yield Row(number, [], None, f"unreadable CSV row: {error}")

@@ -5,7 +5,7 @@ An output is a header (CSV) and then exactly one record per input row, in input 
 middle of a record, a CSV record cut inside a quoted field that holds a line break, zeros
 written by a file system that extended the file before the data reached the disk, or a gzip
 stream without its end. :func:`recover` reads the file from the start and keeps the longest
-prefix of whole records: each ends with a line break, has no NUL, and parses (a JSON object;
+prefix of whole records: each ends with a line break, has no run of zero bytes, and parses (a JSON object;
 a CSV record, read by the csv module itself, so quoting is judged as when it was written).
 Everything after is cut off, and the run goes on from the next input row. Nothing is lost
 (a cut row is written again), duplicated or reordered.
@@ -34,6 +34,12 @@ from maildiag._lists.formats import Format, InputError
 __all__ = ["Output", "Recovered", "open_output", "recover"]
 
 _CHUNK = 1 << 16
+
+#: A run of zero bytes this long ends what is kept: a file system that extended the file
+#: before its data reached the disk (a power cut) leaves blocks of zeros, and those never
+#: end in a line break of their own but may precede one written later. A row whose cells
+#: hold such a run itself is written again on each resume: slower, never wrong.
+_ZEROS = b"\x00" * 8
 
 
 @dataclass
@@ -106,7 +112,7 @@ def recover(
         # Feeds the csv module one line at a time: it asks for the next line only while a
         # quoted field is open, so each record it returns ends where the last line ends.
         for line in lines:
-            if b"\x00" in line:
+            if _ZEROS in line:
                 return
             pending.append(line)
             yield line.decode("utf-8", "surrogateescape")
