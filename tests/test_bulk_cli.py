@@ -411,3 +411,10 @@ def test_in_process_main_runs_bulk(tmp_path: pathlib.Path, monkeypatch: pytest.M
     assert main(["bulk", "in.txt", "--offline", "-o", "out.txt", "--quiet"]) == 0
     assert (tmp_path / "out.txt").read_text().split("\t")[1] == "fix"
 
+
+
+def test_the_message_column_speaks_the_locale(tmp_path: pathlib.Path) -> None:
+    write(tmp_path / "in.txt", "jane@gmial.com\n")
+    code, out, _ = bulk(tmp_path, ["in.txt", "--offline", "--locale", "he", "--format", "jsonl"])
+    assert code == 0
+    assert json.loads(out)["message"] == "האם התכוונת ל-jane@gmail.com?"
