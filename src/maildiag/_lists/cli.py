@@ -175,10 +175,13 @@ def _run(args: argparse.Namespace, options: Any, source: formats.Source, out_str
             for d in results:
                 row = pending.popleft()
                 values = columns(d, args.locale, options) if row.address else empty(row.problem)
-                shown = writer.written(values)
-                first = duplicates.seen(shown.get("canonical"), row.number)
+                # What the summary and the duplicates count, as they read back from the file
+                # (only the key can differ: verdicts and codes never need escaping).
+                key = writer.written_value(values["canonical"])
+                first = duplicates.seen(key, row.number)
                 values["duplicate_of"] = first
-                shown["duplicate_of"] = writer.written_value(first)
+                shown = {"verdict": values["verdict"], "codes": values["codes"], "canonical": key,
+                         "duplicate_of": first}
                 output.write(writer.record(row, values))
                 summary.add(shown)
                 progress.step()
