@@ -418,3 +418,11 @@ def test_the_message_column_speaks_the_locale(tmp_path: pathlib.Path) -> None:
     code, out, _ = bulk(tmp_path, ["in.txt", "--offline", "--locale", "he", "--format", "jsonl"])
     assert code == 0
     assert json.loads(out)["message"] == "האם התכוונת ל-jane@gmail.com?"
+
+
+def test_columns_speak_the_options_locale_when_none_is_given() -> None:
+    from maildiag._lists.columns import columns
+
+    opts = Options(offline=True, locale="he")
+    assert columns(diagnose("jane@gmial.com", options=opts), options=opts)["message"] == "האם התכוונת ל-jane@gmail.com?"
+    assert columns(diagnose("jane@gmial.com", options=opts), "en", opts)["message"] == "Did you mean jane@gmail.com?"

@@ -94,7 +94,9 @@ class Options:
             an address undeliverable. The first is asked; a name that cannot exist is asked
             under its TLD. ``()`` turns the check off (docs/design.md "A resolver that lies").
         allow_smtputf8: accept internationalized local parts (RFC 6531).
-        locale: default locale for messages produced along with the diagnosis (CLI).
+        locale: the language of messages maildiag renders on your behalf: the ``message``
+            column of ``maildiag bulk`` and :mod:`maildiag.dask` (``Diagnosis.message(locale)``
+            takes its own).
         smtp_probe: after DNS, ask the best MX whether it accepts the mailbox (RCPT TO,
             never DATA; needs ``maildiag[smtp]``). Slow, often blocked, and it can get
             your IP listed: off by default and not for checkout (docs/smtp.md).

@@ -59,8 +59,14 @@ def canonical(d: Diagnosis, options: Options | None = None) -> str:
     return f"{local}@{domain}"
 
 
-def columns(d: Diagnosis, locale: str = "en", options: Options | None = None) -> dict[str, Any]:
-    """maildiag's columns for one diagnosed row (``duplicate_of`` is left for :class:`Duplicates`)."""
+def columns(d: Diagnosis, locale: str | None = None, options: Options | None = None) -> dict[str, Any]:
+    """maildiag's columns for one diagnosed row (``duplicate_of`` is left for :class:`Duplicates`).
+
+    ``message`` is in ``locale``, else in the run's ``Options.locale`` (that option's use:
+    the language of what maildiag renders on the caller's behalf).
+    """
+    if locale is None:
+        locale = options.locale if options is not None else "en"
     return {
         "verdict": d.verdict.value,
         "suggestion": d.suggestion,
