@@ -387,7 +387,7 @@ def _hostile_diagnoses(draw: st.DrawFn) -> Any:
         findings=findings,
         mx=tuple(MxHost(m.preference, draw(_HOSTILE)) for m in d.mx),
         providers=tuple(
-            ProviderMatch(p.id, draw(_HOSTILE), draw(_HOSTILE), p.matched_by, draw(_HOSTILE)) for p in d.providers
+            ProviderMatch(p.id, draw(_HOSTILE), p.kind, p.matched_by, draw(_HOSTILE)) for p in d.providers
         ),
     )
 

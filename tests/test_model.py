@@ -13,7 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import maildiag
-from maildiag import Actor, Blame, Diagnosis, DnsAnswer, DnsStatus, Finding, MxHost, ProviderMatch, Severity, Verdict
+from maildiag import (
+    Actor,
+    Blame,
+    Diagnosis,
+    DnsAnswer,
+    DnsStatus,
+    Finding,
+    MxHost,
+    ProviderMatch,
+    Severity,
+    Verdict,
+    providers,
+)
 from maildiag.testing import FakeResolver
 
 #: Every code point, lone surrogates (U+D800-U+DFFF), NUL and control characters included: what
@@ -65,7 +77,8 @@ def _diagnoses(alphabet: st.SearchStrategy[str] | None = None) -> st.SearchStrat
         mx=st.lists(st.builds(MxHost, preference=st.integers(0, 65535), host=text(20),
                               addresses=st.lists(text(15), max_size=2).map(tuple),
                               implicit=st.booleans()), max_size=3).map(tuple),
-        providers=st.lists(st.builds(ProviderMatch, id=text(8), name=text(8), kind=text(8),
+        providers=st.lists(st.builds(ProviderMatch, id=text(8), name=text(8),
+                                     kind=st.sampled_from(sorted(providers.KINDS)),
                                      matched_by=st.sampled_from(["mx", "domain"]), matched=text(8)),
                            max_size=2).map(tuple),
         dns=st.lists(answers, max_size=3).map(tuple),
@@ -253,3 +266,11 @@ def test_from_dict_keeps_a_code_this_version_does_not_know() -> None:
     d = maildiag.Diagnosis.from_dict(data)
     assert d.findings[0].code == "domain.some_future_code"
     assert d.to_dict() == data
+
+
+@pytest.mark.parametrize(("field", "value"), [("kind", "webmail"), ("kind", ""), ("matched_by", "guess")])
+def test_provider_match_from_dict_refuses_a_value_outside_its_closed_set(field: str, value: str) -> None:
+    data = {"id": "gmail", "name": "Gmail", "kind": "consumer_webmail", "matched_by": "domain", "matched": "gmail.com"}
+    assert ProviderMatch.from_dict(data).kind == "consumer_webmail"
+    with pytest.raises(maildiag.errors.DiagnosisDataError, match=field):
+        ProviderMatch.from_dict({**data, field: value})

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, NoReturn, TypeAlias, TypeVar
+from typing import Any, Literal, NoReturn, TypeAlias, TypeVar, cast, get_args
 
 __all__ = [
     "Actor",
@@ -133,6 +133,12 @@ class _Fields:
         value = self._get(key, default)
         if not isinstance(value, str):
             self.fail(f"{self.where}.{key}", "a string", value)
+        return value
+
+    def one_of(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(key)
+        if value not in allowed:
+            self.fail(f"{self.where}.{key}", "one of " + ", ".join(allowed), value)
         return value
 
     def optional_text(self, key: str) -> str | None:
@@ -472,6 +478,14 @@ class MxHost:
         )
 
 
+#: The kinds of provider (a closed set: a provider entry with another kind is refused).
+ProviderKind: TypeAlias = Literal[
+    "consumer_webmail", "hosted_workspace", "security_gateway", "isp", "filtered_isp", "disposable", "hosting"
+]
+#: How a provider was recognised: by an MX host name, or by the address's domain.
+MatchedBy: TypeAlias = Literal["mx", "domain"]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ProviderMatch:
     """Who runs the mailbox, and how we know.
@@ -483,8 +497,8 @@ class ProviderMatch:
 
     id: str
     name: str
-    kind: str
-    matched_by: str
+    kind: ProviderKind
+    matched_by: MatchedBy
     matched: str
 
     def __post_init__(self) -> None:
@@ -501,7 +515,13 @@ class ProviderMatch:
 
     @classmethod
     def _read(cls, f: _Fields) -> ProviderMatch:
-        return cls(**{field.name: f.text(field.name) for field in dataclasses.fields(cls)})
+        return cls(
+            id=f.text("id"),
+            name=f.text("name"),
+            kind=cast("ProviderKind", f.one_of("kind", get_args(ProviderKind))),
+            matched_by=cast("MatchedBy", f.one_of("matched_by", get_args(MatchedBy))),
+            matched=f.text("matched"),
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -28,10 +28,10 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast, get_args
 
 from maildiag import catalog
-from maildiag.model import Finding, ProviderMatch
+from maildiag.model import Finding, ProviderKind, ProviderMatch
 from maildiag.options import Options
 
 __all__ = [
@@ -49,17 +49,7 @@ __all__ = [
 ]
 
 #: The kinds of provider an entry may declare (see :class:`maildiag.model.ProviderMatch`).
-KINDS = frozenset(
-    {
-        "consumer_webmail",
-        "hosted_workspace",
-        "security_gateway",
-        "isp",
-        "filtered_isp",
-        "disposable",
-        "hosting",
-    }
-)
+KINDS = frozenset(get_args(ProviderKind))
 
 #: Finding codes implied by a provider's kind, whatever its ``trouble`` list says, so that a
 #: shop's own gateway entry gets the quarantine advice without naming the code.
@@ -136,7 +126,7 @@ class Provider:
 
     id: str
     name: str
-    kind: str
+    kind: ProviderKind
     mx_suffixes: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     example_mx: tuple[str, ...] = ()
@@ -205,7 +195,7 @@ def parse_entry(raw: Mapping[str, Any]) -> Provider:
     return Provider(
         id=entry_id,
         name=name,
-        kind=kind,
+        kind=cast("ProviderKind", kind),
         mx_suffixes=_names(raw.get("mx_suffixes"), "mx_suffixes", entry_id),
         domains=_names(raw.get("domains"), "domains", entry_id),
         example_mx=_names(raw.get("example_mx"), "example_mx", entry_id),

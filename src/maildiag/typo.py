@@ -42,6 +42,7 @@ import importlib.resources
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
+from typing import Literal
 
 import email_validator
 import Levenshtein
@@ -106,7 +107,7 @@ class TypoSuggestion:
 
     domain: str
     suggestion: str
-    kind: str
+    kind: Literal["domain", "tld", "sld"]
     distance: float
 
 
@@ -909,6 +910,7 @@ def _suggest_any(domain: str, extras: tuple[str, ...]) -> TypoSuggestion | None:
         return TypoSuggestion(domain, best[1], "domain", best[0])
     if split is None:
         return None
+    kind: Literal["sld", "tld"]
     if split.suffix_known or _country_second_levels(split.suffix):
         # A country whose registry only has second levels (za: co.za, org.za...) has no
         # rule of its own in the list: its garbled second level is an "sld" slip too.
