@@ -71,6 +71,7 @@ SURFACE: dict[str, list[str]] = {
     "maildiag.testing.strategies": ["FIXABLE_KINDS", "TYPO_KINDS", "diagnoses", "dns_answers", "findings",
                                     "fixable_inputs", "mx_hosts", "provider_matches", "typo_emails", "valid_emails"],
     "maildiag.cli": ["main"],
+    "maildiag.dask": ["diagnose_frame", "parse_bounces"],
 }
 
 
