@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import datetime
 import io
 import os
 import pathlib
@@ -183,13 +184,22 @@ def _maildiag_columns(result: pd.DataFrame, prefix: str = "") -> list[dict[str, 
 # -- diagnose_frame ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("unsorted_index", [False, True])
+def _index(kind: str, count: int) -> list[Any] | None:
+    if kind == "sorted":
+        return None  # 0..n-1, known divisions
+    if kind == "unsorted":
+        return [f"row-{(i * 7919) % 1000:03d}-{i}" for i in range(count)]  # unknown divisions
+    # Labels of mixed types, which no Arrow column holds: they must survive the shuffles.
+    return [i if i % 3 == 0 else f"r{i}" if i % 3 == 1 else datetime.date(2020, 1, 1) + datetime.timedelta(i)
+            for i in range(count)]
+
+
+@pytest.mark.parametrize("index_kind", ["sorted", "unsorted", "mixed"])
 def test_every_row_as_sequential_diagnose_index_and_order_kept(
-    client: Any, dns_server: tuple[str, int], unsorted_index: bool
+    client: Any, dns_server: tuple[str, int], index_kind: str
 ) -> None:
     addresses = ADDRESSES * 3
-    # An index in no order (unknown divisions) and a sorted one (known divisions).
-    index = [f"row-{(i * 7919) % 1000:03d}-{i}" for i in range(len(addresses))] if unsorted_index else None
+    index = _index(index_kind, len(addresses))
     ddf = _frame(addresses, npartitions=4, index=index)
     options = maildiag.Options(resolver=_resolver(dns_server[1]), allow_private_addresses=True)
     out = diagnose_frame(ddf, "email", options=options, concurrency=8)
@@ -259,6 +269,10 @@ def test_offline_and_prefixed_columns(client: Any) -> None:
     result = client.compute(out).result()
     frame = ddf.compute()
     assert list(result.index) == list(frame.index)
+    # Without a cluster (Dask's local schedulers shuffle in tasks, not through Arrow): the same.
+    with dask.config.set({"dataframe.shuffle.method": "tasks"}):
+        local = diagnose_frame(ddf, offline=True, locale="he").compute(scheduler="sync")
+    pd.testing.assert_frame_equal(local, result)
     assert result["verdict"].tolist() == ["customer's own"] * len(addresses)  # never overwritten
     assert [c for c in result.columns if c.startswith("maildiag_")] == [f"maildiag_{c}" for c in COLUMNS]
     options = maildiag.Options(offline=True)

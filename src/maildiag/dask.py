@@ -39,7 +39,7 @@ Decisions (docs/scale.md, "Dask"):
   as its servers, port and timeouts and is rebuilt on each worker with a cache of its own;
   ``nameserver="127.0.0.1:5353"`` says the same in one string. With neither, each worker
   asks its own system resolver, as ``maildiag bulk`` does on one machine. Any other
-  resolver object must pickle (a :class:`maildiag.testing.FakeResolver` does).
+  resolver object must pickle, and each worker gets its own copy.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import pickle
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -149,8 +150,6 @@ _BUILT_LOCK = threading.Lock()
 
 def _settings(options: Options | None, nameserver: str | None, locale: str | None, concurrency: int,
               overrides: dict[str, Any]) -> _Settings:
-    import pickle
-
     import dns.resolver
 
     from maildiag.api import _options
@@ -190,6 +189,11 @@ def _address(value: object) -> str | None:
     return value.strip() or None
 
 
+def _text(value: object) -> str | None:
+    """A text cell back from a shuffle: a missing value (``None``, ``pd.NA``, NaN) is ``None``."""
+    return value if isinstance(value, str) else None
+
+
 @functools.lru_cache(maxsize=65536)
 def _shard_of(domain: str, extra_domains: tuple[str, ...], typos: bool) -> str:
     """Where a domain's rows go: the domain, or the domain it is a typo of."""
@@ -215,7 +219,9 @@ def _keys(part: pd.DataFrame, column: str, settings: _Settings,
     start = number << _POSITION_BITS
     return pd.DataFrame({
         _POS: pd.Series(range(start, start + len(part)), dtype="int64"),
-        _LABEL: pd.Series(list(part.index), dtype=object),
+        # Pickled: a shuffle may go through Arrow (Dask's peer-to-peer shuffle), which carries
+        # bytes but not every label an index can hold (a tuple, a date beside an int).
+        _LABEL: pd.Series([pickle.dumps(label) for label in part.index], dtype=object),
         _ADDRESS: pd.Series(addresses, dtype=object),
         _SHARD: pd.Series(shards, dtype=object),
     })
@@ -238,7 +244,7 @@ def _diagnose_partition(part: pd.DataFrame, settings: _Settings) -> pd.DataFrame
     """One partition of one or more whole domains: one :func:`diagnose_many` run."""
     part = part.sort_values(_POS, kind="stable")  # the same run whatever order the rows arrived in
     opts = settings.options()
-    addresses: list[str | None] = part[_ADDRESS].tolist()
+    addresses = [_address(v) for v in part[_ADDRESS].tolist()]
     results = diagnose_many((a or "" for a in addresses), options=opts, concurrency=settings.concurrency)
     rows = [columns(d, settings.locale, opts) if a else empty()
             for a, d in zip(addresses, results, strict=True)]
@@ -255,8 +261,8 @@ def _mark_duplicates(part: pd.DataFrame) -> pd.DataFrame:
     part = part.sort_values(_POS, kind="stable")
     labels = dict(zip(part[_POS].tolist(), part[_LABEL].tolist(), strict=True))
     duplicates = Duplicates()
-    firsts = [duplicates.seen(key, pos) for key, pos in zip(part["canonical"].tolist(), part[_POS].tolist(),
-                                                            strict=True)]
+    firsts = [duplicates.seen(_text(key), pos) for key, pos in zip(part["canonical"].tolist(), part[_POS].tolist(),
+                                                                   strict=True)]
     part = part.copy()
     part["duplicate_of"] = pd.Series([None if f is None else labels[f] for f in firsts], index=part.index,
                                      dtype=object)
@@ -266,7 +272,7 @@ def _mark_duplicates(part: pd.DataFrame) -> pd.DataFrame:
 def _by_mailbox(part: pd.DataFrame) -> pd.DataFrame:
     """The second shuffle's key: the mailbox, or the row's own place when it has none."""
     part = part.copy()
-    keys = part["canonical"].tolist()
+    keys = [_text(k) for k in part["canonical"].tolist()]
     part[_SHARD] = pd.Series([k if k else f"\0{p}" for k, p in zip(keys, part[_POS].tolist(), strict=True)],
                              index=part.index, dtype=object)
     return part
@@ -278,7 +284,11 @@ def _attach(part: pd.DataFrame, results: pd.DataFrame, names: list[str]) -> pd.D
         raise RuntimeError(f"maildiag.dask: {len(results)} results for a partition of {len(part)} rows")
     out = part.copy()
     for name, column in zip(names, COLUMNS, strict=True):
-        out[name] = pd.Series(results[column].tolist(), index=part.index, dtype=object)
+        if column == "duplicate_of":
+            values = [pickle.loads(v) if isinstance(v, bytes) else None for v in results[column].tolist()]
+        else:
+            values = [_text(v) for v in results[column].tolist()]
+        out[name] = pd.Series(values, index=part.index, dtype=object)
     return out
 
 
@@ -336,16 +346,15 @@ def diagnose_frame(
 
     count = ddf.npartitions
     keys = ddf.map_partitions(_keys, column, settings, meta=_keys_meta())
-    # The task-based shuffle moves the cells as Python objects: the peer-to-peer one goes
-    # through Arrow, which cannot carry every index label (a tuple, a date beside an int).
-    diagnosed = keys.shuffle(_SHARD, npartitions=npartitions or count, shuffle_method="tasks").map_partitions(
-        _diagnose_partition, settings, meta=_results_meta())
+    # Offline there is no DNS to share: the rows are diagnosed where they are.
+    by_domain = keys if settings.fields["offline"] else keys.shuffle(_SHARD, npartitions=npartitions or count)
+    diagnosed = by_domain.map_partitions(_diagnose_partition, settings, meta=_results_meta())
     marked = (diagnosed.map_partitions(_by_mailbox, meta={**_results_meta().dtypes.to_dict(), _SHARD: object})
-              .shuffle(_SHARD, npartitions=npartitions or count, shuffle_method="tasks")
+              .shuffle(_SHARD, npartitions=npartitions or count)
               .map_partitions(_mark_duplicates, meta={**_results_meta().dtypes.to_dict(), _SHARD: object}))
     # Back to where each row came from: input partition i holds positions [i << 40, (i+1) << 40).
     divisions = [i << _POSITION_BITS for i in range(count)] + [(count << _POSITION_BITS) - 1]
-    back = marked.set_index(_POS, divisions=divisions, shuffle_method="tasks")
+    back = marked.set_index(_POS, divisions=divisions)
     meta = ddf._meta.copy()
     for name in names:
         meta[name] = pd.Series([], dtype=object)
