@@ -33,7 +33,7 @@ from maildiag.dask import diagnose_frame
 
 def _warm() -> None:
     """What a worker pays once (imports, data tables), kept off the clock."""
-    import maildiag.dask  # noqa: F401
+    import maildiag.dask
 
     maildiag.diagnose("warm@example.org", offline=True)
 

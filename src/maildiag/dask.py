@@ -285,7 +285,9 @@ def _attach(part: pd.DataFrame, results: pd.DataFrame, names: list[str]) -> pd.D
     out = part.copy()
     for name, column in zip(names, COLUMNS, strict=True):
         if column == "duplicate_of":
-            values = [pickle.loads(v) if isinstance(v, bytes) else None for v in results[column].tolist()]
+            # Labels this module pickled itself (_keys), never bytes from outside the graph.
+            values = [pickle.loads(v) if isinstance(v, bytes) else None  # noqa: S301
+                      for v in results[column].tolist()]
         else:
             values = [_text(v) for v in results[column].tolist()]
         out[name] = pd.Series(values, index=part.index, dtype=object)
