@@ -12,7 +12,7 @@ Needs ``pip install 'maildiag[dask]'`` (``dask[dataframe]`` and ``distributed``)
 Nothing here knows an email rule or schedules DNS: each partition is one
 :func:`maildiag.diagnose_many` run. What this module adds is where rows go (docs/scale.md):
 
-1. Rows are shuffled on their **domain** first, so every domain is in exactly one partition:
+1. With DNS, rows are shuffled on their **domain** first, so every domain is in one partition:
    its DNS is asked once in the whole cluster (the run's shared lookups and the worker's
    per-domain cache serve the rest), and politeness towards one mail server stays on one
    worker. A domain that looks like a typo of a common one (``gmial.com``) goes with the
@@ -24,7 +24,7 @@ Nothing here knows an email rule or schedules DNS: each partition is one
 3. The results go back to the partition and place each row came from, and are put beside
    the input's own columns: **the input's index, divisions and row order are kept**.
 
-Decisions (docs/scale.md, "Dask"):
+Decisions (docs/scale.md, "maildiag.dask"):
 
 - ``duplicate_of`` is the **index label** of the first row, in the frame's row order, with
   the same ``canonical`` key (``None`` for that first row and for rows with no key), which
@@ -33,10 +33,11 @@ Decisions (docs/scale.md, "Dask"):
   index: ``dd.read_csv`` numbers each partition from 0, so give the frame a unique index
   (a customer id) if you look rows up by it.
 - A cell that is not text, is empty or is only blanks holds no address: the row is kept
-  with every maildiag column null except ``message`` when there is a reason (bulk's rule).
+  with every maildiag column null (``maildiag bulk``'s rule for a row without an address).
 - Options travel to the workers as their fields, and are built again there once per
-  worker process. A dnspython resolver cannot be sent (its cache holds a lock): it travels
-  as its servers, port and timeouts and is rebuilt on each worker with a cache of its own;
+  worker process. A dnspython resolver with a cache cannot be pickled (the cache holds a
+  lock), and one without would ask the same names again: it travels as its servers, port
+  and timeouts and is rebuilt on each worker with a cache of its own;
   ``nameserver="127.0.0.1:5353"`` says the same in one string. With neither, each worker
   asks its own system resolver, as ``maildiag bulk`` does on one machine. Any other
   resolver object must pickle, and each worker gets its own copy.
@@ -213,9 +214,12 @@ def _keys(part: pd.DataFrame, column: str, settings: _Settings,
     """Each row's address, place, index label and shard: all that leaves its partition."""
     number = partition_info["number"] if partition_info is not None else 0
     addresses = [_address(v) for v in part[column].tolist()]
-    extra = tuple(settings.fields.get("extra_domains", ()))
-    typos = bool(settings.fields.get("suggest_typos", True))
-    shards = [_shard_of(a.rpartition("@")[2], extra, typos) if a else "" for a in addresses]
+    extra = tuple(settings.fields["extra_domains"])
+    typos = bool(settings.fields["suggest_typos"])
+    if settings.fields["offline"]:
+        shards = [""] * len(addresses)  # not shuffled: no DNS to share
+    else:
+        shards = [_shard_of(a.rpartition("@")[2], extra, typos) if a else "" for a in addresses]
     start = number << _POSITION_BITS
     return pd.DataFrame({
         _POS: pd.Series(range(start, start + len(part)), dtype="int64"),
