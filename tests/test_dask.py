@@ -189,12 +189,14 @@ def _index(kind: str, count: int) -> list[Any] | None:
         return None  # 0..n-1, known divisions
     if kind == "unsorted":
         return [f"row-{(i * 7919) % 1000:03d}-{i}" for i in range(count)]  # unknown divisions
+    if kind == "repeating":
+        return [i % 10 for i in range(count)]  # as dd.read_csv numbers each partition from 0
     # Labels of mixed types, which no Arrow column holds: they must survive the shuffles.
     return [i if i % 3 == 0 else f"r{i}" if i % 3 == 1 else datetime.date(2020, 1, 1) + datetime.timedelta(i)
             for i in range(count)]
 
 
-@pytest.mark.parametrize("index_kind", ["sorted", "unsorted", "mixed"])
+@pytest.mark.parametrize("index_kind", ["sorted", "unsorted", "mixed", "repeating"])
 def test_every_row_as_sequential_diagnose_index_and_order_kept(
     client: Any, dns_server: tuple[str, int], index_kind: str
 ) -> None:
@@ -302,6 +304,15 @@ def test_settings_refused_before_any_work() -> None:
                            npartitions=1)
     with pytest.raises(ValueError, match="maildiag_verdict"):
         diagnose_frame(clash)
+
+
+def test_public_names_are_the_ones_docs_api_lists() -> None:
+    import maildiag.dask
+
+    assert sorted(maildiag.dask.__all__) == ["diagnose_frame", "parse_bounces"]
+    row = next(line for line in (HERE.parent / "docs" / "api.md").read_text(encoding="utf-8").splitlines()
+               if line.startswith("| `maildiag.dask` |"))
+    assert all(f"`{name}`" in row for name in maildiag.dask.__all__)
 
 
 def test_importing_maildiag_does_not_import_dask_and_a_missing_dask_says_what_to_install() -> None:
