@@ -292,6 +292,8 @@ def test_offline_and_prefixed_columns(client: Any) -> None:
 
 def test_settings_refused_before_any_work() -> None:
     ddf = _frame(["a@b.example"], npartitions=1)
+    with pytest.raises(TypeError, match="from_pandas"):
+        diagnose_frame(ddf.compute())
     with pytest.raises(KeyError, match="mail"):
         diagnose_frame(ddf, "mail")
     with pytest.raises(ValueError, match="concurrency"):

@@ -335,11 +335,15 @@ def diagnose_frame(
     ``canonical`` mailbox key; see the module's notes on non-unique indexes.
 
     Raises:
+        TypeError: ``ddf`` is not a Dask DataFrame.
         KeyError: ``column`` is not a column of ``ddf``.
         ValueError: ``ddf`` already holds both a maildiag column name and its prefixed form;
             bad settings (as :func:`maildiag.diagnose_many` raises them, before any work).
         TypeError: the options' resolver cannot be sent to the workers.
     """
+    if not isinstance(ddf, dd.DataFrame):
+        raise TypeError(f"ddf must be a dask.dataframe.DataFrame (dd.from_pandas(df, npartitions=N) for a pandas "
+                        f"one), not {type(ddf).__name__}")
     if column not in ddf.columns:
         raise KeyError(f"no column named {column!r}; the frame has: {', '.join(map(repr, ddf.columns))}")
     names = [(PREFIX if prefixed(list(ddf.columns)) else "") + c for c in COLUMNS]
