@@ -222,6 +222,28 @@ def test_every_row_as_sequential_diagnose_index_and_order_kept(
     assert sum(r["verdict"] is None for r in expected) == 2 * 3  # None and blanks: kept, null columns
 
 
+def test_a_one_partition_frame_is_spread_over_the_cluster(client: Any, dns_server: tuple[str, int]) -> None:
+    ddf = _frame(ADDRESSES * 2, npartitions=1)
+    options = maildiag.Options(resolver=_resolver(dns_server[1]), allow_private_addresses=True)
+    before = client.run(_calls_seen)
+    out = diagnose_frame(ddf, options=options)
+    result = client.compute(out).result()
+    assert out.npartitions == 1
+    frame = ddf.compute()
+    maildiag.clear_dns_cache()
+    assert _maildiag_columns(result) == _sequential(frame, options)
+    # Both workers diagnosed part of it: the shuffles have twice the cluster's threads.
+    after = client.run(_calls_seen)
+    assert all(after[w] - before[w] for w in after), (before, after)
+
+
+def _calls_seen() -> set[str]:
+    """The diagnose_frame calls this worker process has run a partition of."""
+    import maildiag.dask
+
+    return set(maildiag.dask._BUILT)
+
+
 def test_dns_queries_per_domain_same_as_one_process(client: Any, dns_server: tuple[str, int]) -> None:
     addresses = ADDRESSES * 4
     maildiag.clear_dns_cache()

@@ -298,6 +298,19 @@ def _attach(part: pd.DataFrame, results: pd.DataFrame, names: list[str]) -> pd.D
     return out
 
 
+def _shuffle_partitions(count: int) -> int:
+    """Partitions of the shuffles by default: the input's, or twice the cluster's threads if
+    more. ``dd.read_csv`` makes one partition per 64 MB: a few million rows would otherwise
+    be diagnosed by two or three tasks, whatever the size of the cluster."""
+    try:
+        from distributed import default_client
+
+        threads = int(sum(default_client().nthreads().values()))
+    except (ImportError, ValueError):  # no distributed, or no client: Dask's local schedulers
+        return count
+    return max(count, 2 * threads)
+
+
 def diagnose_frame(
     ddf: dd.DataFrame,
     column: str = "email",
@@ -329,7 +342,8 @@ def diagnose_frame(
             worker's system resolver.
         concurrency: diagnoses in flight at once in each partition's run
             (:func:`maildiag.diagnose_many`); a worker thread runs one partition at a time.
-        npartitions: partitions of the shuffle on the domain (default: ``ddf``'s count).
+        npartitions: partitions of the shuffles (default: ``ddf``'s count, or twice the
+            threads of the cluster of the default client when that is more).
 
     ``duplicate_of`` holds the index label of the first row, in row order, with the same
     ``canonical`` mailbox key; see the module's notes on non-unique indexes.
@@ -355,12 +369,13 @@ def diagnose_frame(
     diagnose_many((), options=settings.options(), concurrency=concurrency).close()
 
     count = ddf.npartitions
+    shuffled = npartitions or _shuffle_partitions(count)
     keys = ddf.map_partitions(_keys, column, settings, meta=_keys_meta())
     # Offline there is no DNS to share: the rows are diagnosed where they are.
-    by_domain = keys if settings.fields["offline"] else keys.shuffle(_SHARD, npartitions=npartitions or count)
+    by_domain = keys if settings.fields["offline"] else keys.shuffle(_SHARD, npartitions=shuffled)
     diagnosed = by_domain.map_partitions(_diagnose_partition, settings, meta=_results_meta())
     marked = (diagnosed.map_partitions(_by_mailbox, meta={**_results_meta().dtypes.to_dict(), _SHARD: object})
-              .shuffle(_SHARD, npartitions=npartitions or count)
+              .shuffle(_SHARD, npartitions=shuffled)
               .map_partitions(_mark_duplicates, meta={**_results_meta().dtypes.to_dict(), _SHARD: object}))
     # Back to where each row came from: input partition i holds positions [i << 40, (i+1) << 40).
     divisions = [i << _POSITION_BITS for i in range(count)] + [(count << _POSITION_BITS) - 1]
