@@ -55,7 +55,7 @@ SURFACE: dict[str, list[str]] = {
     "maildiag.bounce.reasons": ["FAILURE_REASONS", "NON_FAILURE_REASONS", "SMTP_COMMANDS", "Phrase", "Reason",
                                 "classify", "code_reason", "get", "is_hard", "reason_names", "reasons",
                                 "sisimai_map", "text_reason"],
-    "maildiag.bulk": ["DEFAULT_CONCURRENCY", "adiagnose_many", "diagnose_many"],
+    "maildiag.bulk": ["COLUMNS", "DEFAULT_CONCURRENCY", "adiagnose_many", "columns", "diagnose_many"],
     "maildiag.catalog": ["CodeInfo", "UnknownCodeError", "codes", "info", "make"],
     "maildiag.checklist": ["AUDIENCES", "STEP_IDS", "Checklist", "Step", "checklist"],
     "maildiag.errors": ["DiagnosisDataError", "MaildiagError", "UndeliverableError"],

@@ -30,12 +30,16 @@ from typing import Any
 
 from maildiag import catalog
 from maildiag._core import Flow, _Draft, decide, diagnose_offline, plan
+
+# The columns a row of a list gets (maildiag bulk, maildiag.dask): public here for code that
+# writes its own tables (Ray, Spark, a database job), computed in one place.
+from maildiag._lists.columns import COLUMNS, columns
 from maildiag._shells import _async_lookup, _is_wait, _lookup_async, run_async, wait_async
 from maildiag.api import _options
 from maildiag.model import Diagnosis, DnsAnswer, DnsStatus
 from maildiag.options import Options
 
-__all__ = ["DEFAULT_CONCURRENCY", "adiagnose_many", "diagnose_many"]
+__all__ = ["COLUMNS", "DEFAULT_CONCURRENCY", "adiagnose_many", "columns", "diagnose_many"]
 
 #: Diagnoses in flight at once by default. Each waits on a few UDP queries, so this is a
 #: bound on sockets and on the load put on the resolver, not on CPU.
