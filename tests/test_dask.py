@@ -399,3 +399,29 @@ def test_parse_bounces_refuses_stdin_and_a_single_path() -> None:
         parse_bounces(["-"])
     with pytest.raises(TypeError, match="single path"):
         parse_bounces("folder")
+
+
+def test_one_big_folder_is_spread_over_the_workers_in_maildiag_bounce_order(
+    client: Any, tmp_path: pathlib.Path
+) -> None:
+    from maildiag.cli import main
+
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for p in sorted(q for q in BOUNCES.iterdir() if q.suffix == ".eml")[:40]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "link").symlink_to(folder)  # the same folder twice: read once, as the command does
+    paths = [str(folder), str(tmp_path / "link")]
+    out = io.StringIO()
+    saved = sys.stdout
+    sys.stdout = out
+    try:
+        main(["bounce", "--csv", *paths])
+    finally:
+        sys.stdout = saved
+    expected = list(csv.DictReader(io.StringIO(out.getvalue())))
+    bag = parse_bounces(paths, npartitions=8)
+    assert bag.npartitions == 8  # one folder, eight tasks
+    rows = client.compute(bag).result()
+    assert [{k: str(csv_cell(v)) for k, v in r.items()} for r in rows] == expected
+    assert len({r["source"] for r in rows}) == 40

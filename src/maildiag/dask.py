@@ -389,16 +389,23 @@ def diagnose_frame(
 # -- parse_bounces ----------------------------------------------------------------------------
 
 
-def _bounce_rows(path: str, locale: str, max_bytes: int) -> list[dict[str, Any]]:
-    """The rows of every message under ``path``, as ``maildiag bounce --csv`` writes them."""
-    from maildiag.bounce._io import iter_messages
+def _bounce_rows(item: tuple[str, str | OSError], locale: str, max_bytes: int) -> list[dict[str, Any]]:
+    """The rows of the messages of one listed path, as ``maildiag bounce --csv`` writes them."""
+    from maildiag.bounce._io import read_path
     from maildiag.bounce.cli import _COLUMNS, _report, _rows
 
+    path, what = item
     return [
         {c: row[c] for c in _COLUMNS}  # without the terminal rendering the CLI keeps aside
-        for source, data in iter_messages([path], max_bytes=max_bytes)
+        for source, data in read_path(path, what, max_bytes)
         for row in _rows(_report(source, data, max_bytes), locale)
     ]
+
+
+def _listed(path: str) -> list[tuple[str, str | OSError]]:
+    from maildiag.bounce._io import list_paths
+
+    return list(list_paths([path]))
 
 
 def parse_bounces(
@@ -418,8 +425,10 @@ def parse_bounces(
     ``recipient``, ``reason``, ``message`` in ``locale``...), in the order of the paths and,
     within a path, of ``maildiag bounce``. A path that cannot be read is a row saying why.
 
-    A folder is one task: give its files as a Bag to spread them over the workers. A file
-    reached through two of the paths is read under each (``maildiag bounce`` reads it once).
+    A list of paths is listed on the client as ``maildiag bounce`` lists it (folders walked in
+    name order, each file once however many paths lead to it) and its files are read on the
+    workers, so one big folder is spread over the cluster. A Bag's paths are listed on the
+    workers, each on its own (a file reached through two of them is read under each).
 
     Raises:
         ValueError: a path is ``-`` (a worker has no standard input to read).
@@ -430,13 +439,19 @@ def parse_bounces(
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"max_bytes must be a positive integer, not {max_bytes!r}")
     if isinstance(paths_or_bag, db.Bag):
-        bag = paths_or_bag.map(os.fspath)
-    else:
-        if isinstance(paths_or_bag, str | bytes | os.PathLike):
-            raise TypeError("paths_or_bag must be a list of paths or a Bag of paths, not a single path")
-        paths = [os.fspath(p) for p in paths_or_bag]
-        if "-" in paths:
-            raise ValueError("'-' (standard input) cannot be read by a Dask worker: give file paths")
-        bag = db.from_sequence(paths, npartitions=npartitions or max(1, min(len(paths), 100)))
+        # Each path of the Bag is listed where it is (a folder's files stay in its partition).
+        items = paths_or_bag.map(os.fspath).map(_listed).flatten()
+        return items.map(_bounce_rows, locale, limit).flatten()
+    if isinstance(paths_or_bag, str | bytes | os.PathLike):
+        raise TypeError("paths_or_bag must be a list of paths or a Bag of paths, not a single path")
+    paths = [os.fspath(p) for p in paths_or_bag]
+    if "-" in paths:
+        raise ValueError("'-' (standard input) cannot be read by a Dask worker: give file paths")
+    # Listed here, as maildiag bounce lists them (each file once, in its order), then read on
+    # the workers a file at a time: one big folder is spread over the cluster, not one task.
+    from maildiag.bounce._io import list_paths
+
+    listed = list(list_paths(paths))
+    bag = db.from_sequence(listed, npartitions=npartitions or max(1, min(len(listed), 100)))
     return bag.map(_bounce_rows, locale, limit).flatten()
 

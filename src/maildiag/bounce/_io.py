@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from maildiag.bounce._parse import DEFAULT_MAX_BYTES
 
-__all__ = ["NotRegularFile", "TooLarge", "iter_messages", "read_stream"]
+__all__ = ["NotRegularFile", "TooLarge", "iter_messages", "list_paths", "read_path", "read_stream"]
 
 Item = tuple[str, "bytes | OSError | TooLarge"]
 
@@ -73,6 +73,40 @@ def iter_messages(
 
 
 def _walk(top: str, max_bytes: int, seen: set[tuple[int, int]]) -> Iterator[Item]:
+    for path, what in _listing(top, seen):
+        yield from read_path(path, what, max_bytes)
+
+
+#: What the listing found at a path: a regular file to read, a stream named by the caller,
+#: or why nothing will be read there.
+Found = tuple[str, "str | OSError"]
+
+
+def list_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Found]:
+    """What :func:`iter_messages` would read, without reading it: ``(path, what)``, in order.
+
+    ``what`` is ``"file"`` (a regular file: one message or an mbox), ``"stream"`` (a FIFO or
+    device named in ``paths`` itself), or the :class:`OSError` that will be its row. Folders
+    are walked as :func:`iter_messages` walks them (name order, hidden entries skipped, a
+    Maildir's ``new`` then ``cur``, each file once): :mod:`maildiag.dask` spreads the files
+    of one big folder over its workers with it, in ``maildiag bounce``'s order.
+    """
+    seen: set[tuple[int, int]] = set()
+    for path in paths:
+        yield from _listing(os.fspath(path), seen)
+
+
+def read_path(path: str, what: str | OSError, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Item]:
+    """The messages of one :func:`list_paths` entry, as :func:`iter_messages` yields them."""
+    if isinstance(what, OSError):
+        yield path, what
+    elif what == "stream":
+        yield from _named_stream(path, max_bytes)
+    else:
+        yield from _file(path, max_bytes)
+
+
+def _listing(top: str, seen: set[tuple[int, int]]) -> Iterator[Found]:
     # An explicit stack, not recursion: a folder tree deeper than Python's recursion limit
     # is walked like any other, and each item costs the same whatever its depth.
     stack = [top]
@@ -97,12 +131,12 @@ def _walk(top: str, max_bytes: int, seen: set[tuple[int, int]]) -> Iterator[Item
                 continue
             stack.extend(reversed(children))  # popped in name order
         elif stat.S_ISREG(info.st_mode):
-            yield from _file(path, max_bytes)
+            yield path, "file"
         elif was_named and (stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)):
             # Named by the caller, not met in a folder: read as a stream, as `cat` would
             # (`maildiag bounce <(zcat bounce.eml.gz)`, /dev/stdin). A folder's FIFO is
             # never opened; this one is, because it was asked for.
-            yield from _named_stream(path, max_bytes)
+            yield path, "stream"
         else:
             yield path, _not_regular(info.st_mode)
 
