@@ -426,3 +426,23 @@ def test_columns_speak_the_options_locale_when_none_is_given() -> None:
     opts = Options(offline=True, locale="he")
     assert columns(diagnose("jane@gmial.com", options=opts), options=opts)["message"] == "האם התכוונת ל-jane@gmail.com?"
     assert columns(diagnose("jane@gmial.com", options=opts), "en", opts)["message"] == "Did you mean jane@gmail.com?"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["missing.csv"], "cannot read missing.csv"),
+        (["in.txt", "--nameserver", "dns.example"], "IPv4 or IPv6"),
+        (["in.txt", "--concurrency", "0"], "positive integer"),
+        (["in.txt", "--deadline", "-1"], "deadline"),
+        (["in.txt", "-o", "no/such/dir/out.csv"], "no/such/dir/out.csv: No such file"),
+        (["in.txt", "--summary-json", "no/such/dir/s.json"], "no/such/dir/s.json: No such file"),
+    ],
+)
+def test_usage_errors_name_what_is_wrong_and_write_nothing(
+    tmp_path: pathlib.Path, args: list[str], words: str
+) -> None:
+    write(tmp_path / "in.txt", "a@gmail.com\n")
+    code, out, err = bulk(tmp_path, [*args, "--offline"] if "--nameserver" not in args else args)
+    assert code == 2 and out == b""
+    assert words in err and "Traceback" not in err

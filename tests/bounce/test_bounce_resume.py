@@ -122,3 +122,13 @@ def test_killed_runs_over_a_folder_resume_to_the_same_bytes(tmp_path: pathlib.Pa
         if proc.returncode == 1 and kills < 10:
             (tmp_path / "out.csv").unlink()  # finished before the kill: start over
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes(), f"seed {seed}"
+
+
+@pytest.mark.parametrize("flag", ["-o", "--summary-json"])
+def test_an_unwritable_output_is_a_usage_error(
+    tmp_path: pathlib.Path, flag: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder(tmp_path, SMALL[:1])
+    assert main(["bounce", "bounces", flag, "no/such/dir/x.csv", "--quiet"]) == 2
+    assert "no/such/dir/x.csv: No such file" in capsys.readouterr().err

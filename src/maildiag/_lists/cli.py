@@ -104,6 +104,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Bin
         return _usage("--resume needs an output file (-o OUT): standard output cannot be continued")
     in_stream = _binary(stdin if stdin is not None else sys.stdin)
     out_stream = _binary(out if out is not None else sys.stdout)
+    if args.summary_json:
+        try:  # before any work: a summary that cannot be written is a usage error now, not later
+            open(args.summary_json, "a").close()
+        except OSError as error:
+            return _usage(f"{args.summary_json}: {error.strerror or error}")
     given = formats.Format(args.input_format) if args.input_format else None
     try:
         source = formats.open_input(args.input, given, in_stream)
@@ -113,8 +118,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Bin
         return _run(args, options, source, out_stream)
     except formats.InputError as error:
         return _usage(str(error))
-    except (OSError, EOFError) as error:  # a cut gzip input, a full disk
-        return _usage(f"{getattr(error, 'strerror', None) or error}")
+    except (OSError, EOFError) as error:  # a cut gzip input, a full disk, an output not writable
+        where = getattr(error, "filename", None)
+        what = getattr(error, "strerror", None) or str(error)
+        return _usage(f"{where}: {what}" if where else what)
     finally:
         source.close()
 
@@ -199,6 +206,6 @@ def _run(args: argparse.Namespace, options: Any, source: formats.Source, out_str
                              "run the same command with --resume to continue\n")
         summary.write(sys.stderr)
     if args.summary_json and not interrupted:
-        with open(args.summary_json, "w", encoding="utf-8") as f:
+        with open(args.summary_json, "w", encoding="utf-8") as f:  # OSError: reported by run()
             f.write(summary.to_json())
     return EXIT_INTERRUPTED if interrupted else EXIT_OK

@@ -114,6 +114,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Bin
     could not be read (so a script notices a typo in a file name), else 0.
     """
     plan = _file_plan(args)
+    if args.summary_json and not isinstance(plan, str):
+        try:  # before any work: a summary that cannot be written is a usage error now
+            open(args.summary_json, "a").close()
+        except OSError as error:
+            plan = f"{args.summary_json}: {error.strerror or error}"
     if isinstance(plan, str):
         sys.stderr.write(f"maildiag bounce: error: {terminal(plan, keep_tab=False)}\n")
         return 2
@@ -130,7 +135,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, stdin: TextIO | Bin
             except InputError as error:
                 sys.stderr.write(f"maildiag bounce: error: {terminal(str(error), keep_tab=False)}\n")
                 return 2
-        output = open_output(args.output, gz, keep, _binary(sys.stdout))
+        try:
+            output = open_output(args.output, gz, keep, _binary(sys.stdout))
+        except OSError as error:
+            sys.stderr.write(f"maildiag bounce: error: {terminal(f'{args.output}: {error.strerror or error}')}\n")
+            return 2
         out = cast("TextIO", output)
         if keep is None or not keep.has_header:
             _start(args, out)
