@@ -350,7 +350,7 @@ class MTA:
     kick: str | None = None  # a command that runs the queue
     own_only = False  # runs only the scenarios that name it (``Scenario.only``)
     refused_host = "127.0.0.1"  # where the connection-refused port is (see Sendmail)
-    sendmail = ("/usr/sbin/sendmail",)  # the submission command
+    sendmail: tuple[str, ...] = ("/usr/sbin/sendmail",)  # the submission command
 
     def runs(self, scenario: Scenario) -> bool:
         return self.name in scenario.only if (scenario.only or self.own_only) else True
