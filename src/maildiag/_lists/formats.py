@@ -93,16 +93,9 @@ def named_format(path: str) -> tuple[Format | None, bool]:
 
 
 def format_of(path: str) -> tuple[Format, bool]:
-    """The format a file name implies, and whether it is gzip-compressed."""
-    name = path.lower()
-    gz = name.endswith(".gz")
-    if gz:
-        name = name[:-3]
-    if name.endswith((".csv", ".tsv")):
-        return Format.CSV, gz
-    if name.endswith((".jsonl", ".ndjson", ".json")):
-        return Format.JSONL, gz
-    return Format.LINES, gz
+    """The format an input file's name implies (lines when it names none), and gzip."""
+    fmt, gz = named_format(path)
+    return fmt or Format.LINES, gz
 
 
 @dataclass(slots=True)
