@@ -147,7 +147,8 @@ def _human(d: Any, args: argparse.Namespace) -> str:
 
 
 def _options_from(args: argparse.Namespace) -> Any:
-    """The ``Options`` of ``maildiag check``; raises ValueError/TypeError on bad flags."""
+    """The ``Options`` of ``maildiag check`` and ``maildiag bulk``; raises ValueError/TypeError
+    on bad flags. ``bulk`` has no SMTP probing flags: absent, probing stays off."""
     import maildiag
 
     return maildiag.Options(
@@ -156,10 +157,10 @@ def _options_from(args: argparse.Namespace) -> Any:
         resolver=_resolver_for(args.nameserver) if args.nameserver else None,
         allow_private_addresses=args.allow_private,
         locale=args.locale,
-        smtp_probe=args.smtp_probe,
-        helo=args.helo,
-        mail_from=args.mail_from,
-        smtp_ports=tuple(args.smtp_port or (25,)),
+        smtp_probe=getattr(args, "smtp_probe", False),
+        helo=getattr(args, "helo", None),
+        mail_from=getattr(args, "mail_from", None),
+        smtp_ports=tuple(getattr(args, "smtp_port", None) or (25,)),
     )
 
 

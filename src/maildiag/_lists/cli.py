@@ -70,19 +70,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _options(args: argparse.Namespace) -> Any:
-    import maildiag
-    from maildiag.cli import _resolver_for
+    from maildiag.cli import _options_from  # the same flags as maildiag check, read one way
 
     if args.concurrency is not None and args.concurrency < 1:
         raise ValueError("--concurrency must be a positive integer")
     try:
-        return maildiag.Options(
-            offline=args.offline,
-            deadline=args.deadline,
-            resolver=_resolver_for(args.nameserver) if args.nameserver else None,
-            allow_private_addresses=args.allow_private,
-            locale=args.locale,
-        )
+        return _options_from(args)
     except TypeError as error:
         raise ValueError(str(error)) from error
 
