@@ -370,18 +370,18 @@ def _bounce_paths(tmp_path: pathlib.Path) -> list[str]:
     return [*map(str, files[:6]), str(folder), str(mbox), str(tmp_path / "missing.eml")]
 
 
-def test_parse_bounces_rows_equal_maildiag_bounce_csv(client: Any, tmp_path: pathlib.Path) -> None:
+def _bounce_csv(paths: list[str]) -> list[dict[str, str]]:
+    """The rows ``maildiag bounce --csv PATHS`` writes."""
     from maildiag.cli import main
 
-    paths = _bounce_paths(tmp_path)
     out = io.StringIO()
-    saved = sys.stdout
-    sys.stdout = out
-    try:
-        main(["bounce", "--csv", *paths])
-    finally:
-        sys.stdout = saved
-    expected = list(csv.DictReader(io.StringIO(out.getvalue())))
+    main(["bounce", "--csv", *paths], out=out)
+    return list(csv.DictReader(io.StringIO(out.getvalue())))
+
+
+def test_parse_bounces_rows_equal_maildiag_bounce_csv(client: Any, tmp_path: pathlib.Path) -> None:
+    paths = _bounce_paths(tmp_path)
+    expected = _bounce_csv(paths)
     bag = parse_bounces(paths, npartitions=3)
     assert isinstance(bag, db.Bag)
     rows = client.compute(bag).result()
@@ -404,22 +404,13 @@ def test_parse_bounces_refuses_stdin_and_a_single_path() -> None:
 def test_one_big_folder_is_spread_over_the_workers_in_maildiag_bounce_order(
     client: Any, tmp_path: pathlib.Path
 ) -> None:
-    from maildiag.cli import main
-
     folder = tmp_path / "big"
     folder.mkdir()
     for p in sorted(q for q in BOUNCES.iterdir() if q.suffix == ".eml")[:40]:
         (folder / p.name).write_bytes(p.read_bytes())
     (tmp_path / "link").symlink_to(folder)  # the same folder twice: read once, as the command does
     paths = [str(folder), str(tmp_path / "link")]
-    out = io.StringIO()
-    saved = sys.stdout
-    sys.stdout = out
-    try:
-        main(["bounce", "--csv", *paths])
-    finally:
-        sys.stdout = saved
-    expected = list(csv.DictReader(io.StringIO(out.getvalue())))
+    expected = _bounce_csv(paths)
     bag = parse_bounces(paths, npartitions=8)
     assert bag.npartitions == 8  # one folder, eight tasks
     rows = client.compute(bag).result()
