@@ -53,8 +53,8 @@ REMOTE_PORT = 2591  # the loopback "remote" mail server (aiosmtpd, this script)
 REFUSED_PORT = 2593  # nothing listens here: connection refused
 SHOP = "shop@shop.example"
 LOCAL_USERS = ("shop", "rosa")  # the shop (sender) and a customer with a vacation program
-# The MTAs of the committed corpus. Sendmail (MTA_CLASSES) is written but unfinished: its one
-# run so far (2026-12-05) stopped while submitting the 9th scenario; run it alone with
+# The MTAs of the committed corpus. Sendmail (MTA_CLASSES) is written but unfinished: each
+# submission took about 60 s in its trial runs (2026-12-05), which were cut off; run it alone with
 # --mta sendmail --out /tmp/x to go on. Courier and Dovecot (the "-lmtp"/"-lda" scenarios
 # below) have no class yet (tests/corpora/mta-bounces/README.md, "Not yet").
 MTAS = ("postfix", "exim", "opensmtpd")
