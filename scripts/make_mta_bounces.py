@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuild tests/corpora/mta-bounces: real bounces written by real MTAs on loopback.
 
-    sudo python3 scripts/make_mta_bounces.py [--mta postfix,exim,opensmtpd] [--out DIR]
+    sudo python3 scripts/make_mta_bounces.py [--mta postfix,exim,opensmtpd,sendmail] [--out DIR]
 
 Debian 12, as root, with Debian's package mirror reachable (nothing else is needed: there is no
 other network, and the system resolver may answer NXDOMAIN for every name, which this script
@@ -41,6 +41,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -53,11 +54,9 @@ REMOTE_PORT = 2591  # the loopback "remote" mail server (aiosmtpd, this script)
 REFUSED_PORT = 2593  # nothing listens here: connection refused
 SHOP = "shop@shop.example"
 LOCAL_USERS = ("shop", "rosa")  # the shop (sender) and a customer with a vacation program
-# The MTAs of the committed corpus. Sendmail (MTA_CLASSES) is written but unfinished: each
-# submission took about 60 s in its trial runs (2026-12-05), which were cut off; run it alone with
-# --mta sendmail --out /tmp/x to go on. Courier and Dovecot (the "-lmtp"/"-lda" scenarios
-# below) have no class yet (tests/corpora/mta-bounces/README.md, "Not yet").
-MTAS = ("postfix", "exim", "opensmtpd")
+# The MTAs of the committed corpus. Courier and Dovecot (the "-lmtp"/"-lda" scenarios below)
+# have no class yet (tests/corpora/mta-bounces/README.md, "Not yet").
+MTAS = ("postfix", "exim", "opensmtpd", "sendmail")
 PACKAGES = {
     "postfix": ["postfix"],
     "exim": ["exim4-daemon-light"],
@@ -366,8 +365,13 @@ class MTA:
             args += ["-N", self.notify_word(scenario.notify)]
         args += list(scenario.rcpts)
         print("+", " ".join(args), flush=True)
-        done = subprocess.run(args, input=message(scenario), capture_output=True)
-        print(done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace"), end="", flush=True)
+        # Output to a file, not a pipe: an MTA that delivers in the background (Sendmail's
+        # DeliveryMode=background) forks a child that keeps inherited pipes open until its
+        # delivery ends, and waiting for the pipe to close would wait for the delivery.
+        with tempfile.TemporaryFile() as output:
+            done = subprocess.run(args, input=message(scenario), stdout=output, stderr=output)
+            output.seek(0)
+            print(output.read().decode(errors="replace"), end="", flush=True)
         return done.returncode == 0
 
     def notify_word(self, notify: str) -> str:
@@ -607,7 +611,10 @@ class Sendmail(MTA):
     # -Am: the MTA configuration (sendmail.cf), not Debian's submission one, which hands every
     # message to a daemon on port 25; this run starts no daemon at all.
     sendmail = ("/usr/sbin/sendmail", "-Am")
-    kick = "/usr/sbin/sendmail -Am -q"
+    # The second run flushes the submission queue (-Ac): vacation(1) submits its reply there,
+    # and the MSP hands it to the daemon start() runs on 127.0.0.1:25.
+    kick = "/usr/sbin/sendmail -Am -q; /usr/sbin/sendmail -Ac -q"
+    pid_file = Path("/run/maildiag-sendmail.pid")
     # Sendmail remembers a host that refused a connection for the rest of the queue run, by
     # host, whatever the port: the refusing port is on 127.0.0.2 so the remote stays reachable.
     refused_host = "127.0.0.2"
@@ -634,7 +641,7 @@ class Sendmail(MTA):
             define(`RELAY_MAILER_ARGS', `TCP $h {REFUSED_PORT}')dnl
             FEATURE(`nocanonify')dnl
             FEATURE(`accept_unresolvable_domains')dnl
-            FEATURE(`mailertable', `text /etc/mail/mailertable')dnl
+            FEATURE(`mailertable', `text -k0 -v1 /etc/mail/mailertable')dnl
             FEATURE(`local_procmail', `/usr/bin/procmail')dnl
             LOCAL_DOMAIN(`shop.example')dnl
             LOCAL_DOMAIN(`localhost')dnl
@@ -643,6 +650,13 @@ class Sendmail(MTA):
             MAILER(`procmail')dnl
             """))
         sh(f"m4 {etc}/maildiag.mc > {self.cf}")
+        # Sendmail wants its own host name fully qualified at every start; when neither
+        # /etc/hosts nor DNS (NXDOMAIN here) qualifies it, it logs "My unqualified host name
+        # (...) unknown; sleeping for retry" and sleeps 60 s, on every submission and queue
+        # run. A qualified alias in /etc/hosts (run_mta puts the file back) avoids that.
+        short = socket.gethostname().split(".")[0]
+        hosts = Path("/etc/hosts")
+        hosts.write_text(f"127.0.1.1\t{short}.mta.shop.example {short}\n" + hosts.read_text())
         # Debian gives the queue and the map directory to smmta; root without CAP_DAC_OVERRIDE
         # (a container) cannot write there.
         sh("mkdir -p /var/lib/sendmail/host_status && chown root /var/spool/mqueue /var/lib/sendmail "
@@ -651,9 +665,16 @@ class Sendmail(MTA):
             "customers.example esmtp:[127.0.0.1]\n"
             "relay-closed.example esmtp:[127.0.0.1]\n"
             f"down.example relay:[{self.refused_host}]\n")
-        # A text map: no makemap (Debian's refuses to write its .db here as root).
+        # A text map: no makemap (Debian's refuses to write its .db here as root). Its value
+        # column must be named (-v1 above): without it the lookup returns the key itself, and
+        # every domain became "Host unknown".
         # procmail delivers into the Maildir when the path ends with a slash.
         Path("/etc/procmailrc").write_text("DEFAULT=$HOME/Maildir/\n")
+        # Debian runs .forward programs through smrsh, which runs only what /etc/mail/smrsh has.
+        smrsh = etc / "smrsh"
+        smrsh.mkdir(exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            (smrsh / "vacation").symlink_to("/usr/bin/vacation")
         sh("/usr/sbin/sendmail -Am -bt -d0.1 < /dev/null | head -3", check=False)
 
     def expire(self) -> None:
@@ -661,8 +682,18 @@ class Sendmail(MTA):
         time.sleep(2)
         sh(self.kick or "", check=False)
 
+    def start(self) -> None:
+        # A daemon only for the MSP's relay (Debian's submit.cf sends to [127.0.0.1]:25); the
+        # scenarios' messages are submitted with -Am and delivered in the background.
+        sh(f"/usr/sbin/sendmail -Am -bd -ODaemonPortOptions=Name=MTA,Addr=127.0.0.1,Port=25 "
+           f"-OPidFile={self.pid_file}")
+
     def stop(self) -> None:
-        time.sleep(2)  # no daemon: deliveries run in the background from the submission; let them end
+        time.sleep(2)  # deliveries run in the background from the submission; let them end
+        if self.pid_file.exists():
+            with contextlib.suppress(ValueError, ProcessLookupError):
+                os.kill(int(self.pid_file.read_text().split()[0]), 15)
+            self.pid_file.unlink(missing_ok=True)
 
 
 MTA_CLASSES: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD,
@@ -693,10 +724,13 @@ def report_kind(raw: bytes) -> str:
     actions = {a.lower() for a in re.findall(r"(?im)^Action:\s*(\w+)", text)}
     if re.search(r"(?im)^From:.*\brosa@", text):
         return "autoreply" if "out of office" in (msg.get("Subject") or "").lower() else "message"
-    if msg.get("Return-Path", "").strip() not in ("<>", ""):
+    # Sendmail's local delivery writes the null reverse-path as <MAILER-DAEMON>.
+    if msg.get("Return-Path", "").strip() not in ("<>", "", "<MAILER-DAEMON>"):
         return "message"
     if actions & {"delivered", "relayed", "expanded"} and not actions & {"failed", "delayed"}:
         return "success"
+    if not actions and re.search(r"(?i)\breturn receipt\b", msg.get("Subject") or ""):
+        return "success"  # Sendmail's receipt for an alias it expanded has no recipient fields
     if actions == {"delayed"} or (not actions and re.search(r"(?i)delay", msg.get("Subject") or "")):
         return "delay"
     return "failure"
@@ -763,6 +797,8 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
     users_before, groups_before = accounts()
     mailname = Path("/etc/mailname")
     mailname_before = mailname.read_bytes() if mailname.exists() else None
+    hosts = Path("/etc/hosts")
+    hosts_before = hosts.read_bytes()
     try:
         mta.install()
         version_text = version(VERSION_OF[name])
@@ -772,7 +808,8 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
             mta.start()
             sent = [s for s in SCENARIOS if mta.runs(s) and mta.submit(s)]
             for refused in (s for s in SCENARIOS if mta.runs(s) and s not in sent):
-                # Refused at submission (the sendmail command failed): no bounce is made.
+                # Refused at submission (the sendmail command failed). Sendmail refuses an unknown
+                # local user this way (exit 67) and also mails the sender a bounce, which is kept.
                 print(f"!! {name} refused {refused.name} at submission", flush=True)
                 refusals.append(f"{name}: {refused.name}")
             # Phase 1: immediate bounces, delay warnings, notices, the auto-reply, the message.
@@ -812,6 +849,7 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
                     shutil.rmtree(leftover, ignore_errors=True)
                 elif leftover.exists():
                     leftover.unlink()
+        hosts.write_bytes(hosts_before)  # Sendmail.configure adds a line
         # exim4-config and this script write /etc/mailname: put back what was there.
         if mailname_before is None:
             mailname.unlink(missing_ok=True)
@@ -828,7 +866,7 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--mta", default=",".join(MTAS),
-                        help="comma-separated, in order (default: " + ", ".join(MTAS) + "; also: sendmail, unfinished)")
+                        help="comma-separated, in order (default: " + ", ".join(MTAS) + ")")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     if os.geteuid() != 0:

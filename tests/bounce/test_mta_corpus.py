@@ -1,4 +1,4 @@
-"""The real-MTA corpus (tests/corpora/mta-bounces): bounces Postfix, Exim and OpenSMTPD wrote.
+"""The real-MTA corpus (tests/corpora/mta-bounces): bounces Postfix, Exim, OpenSMTPD and Sendmail wrote.
 
 Reads the committed files; no MTA is needed. Every message parses, every labelled recipient
 is found with the right kind (temporary or permanent), non-bounces are not failures. Reason
@@ -28,6 +28,15 @@ KNOWN_REASON_MISSES = frozenset({
     "postfix-connection-refused-final.eml",  # expired -> network
     "postfix-full-temporary-final.eml",    # expired -> mailbox_full
     "postfix-temp-failure-final.eml",      # expired -> receiver_error
+    # Sendmail's 20, first look 2026-12-05 (docs/bounces.md):
+    "sendmail-connection-refused-delay.eml",  # networkerror -> blocked
+    "sendmail-connection-refused-final.eml",  # expired -> blocked
+    "sendmail-full-temporary-final.eml",   # expired -> mailbox_full
+    "sendmail-local-unknown.eml",          # userunknown -> receiver_error
+})
+# Non-failures read as failures at the first look.
+KNOWN_KIND_MISSES = frozenset({
+    "sendmail-delivered-notice.eml",  # a return receipt with no per-recipient fields -> failure
 })
 
 
@@ -42,7 +51,7 @@ DELAY_WARNINGS = [r for r in FAILURES if r["report"] == "delay warning"]
 
 
 def test_the_corpus_is_whole() -> None:
-    assert len(ROWS) == 54
+    assert len(ROWS) == 74
     assert all((CORPUS / r["file"]).exists() for r in ROWS)
 
 
@@ -58,7 +67,12 @@ def test_delay_warnings_are_temporary_and_never_hard(row: dict[str, str]) -> Non
         assert (r.permanent, r.hard) == (False, False), (r.reason, r.status)
 
 
-@pytest.mark.parametrize("row", [r for r in ROWS if r not in FAILURES], ids=lambda r: r["file"])
+def _kind_param(row: dict[str, str]) -> object:
+    marks = [pytest.mark.xfail(strict=True, reason="first-look miss")] if row["file"] in KNOWN_KIND_MISSES else []
+    return pytest.param(row, id=row["file"], marks=marks)
+
+
+@pytest.mark.parametrize("row", [_kind_param(r) for r in ROWS if r not in FAILURES])
 def test_non_failures_are_not_failures(row: dict[str, str]) -> None:
     assert not parse_bounce(CORPUS / row["file"]).failures
 
