@@ -28,16 +28,15 @@ KNOWN_REASON_MISSES = frozenset({
     "postfix-connection-refused-final.eml",  # expired -> network
     "postfix-full-temporary-final.eml",    # expired -> mailbox_full
     "postfix-temp-failure-final.eml",      # expired -> receiver_error
-    # Sendmail's 20, first look 2026-12-05 (docs/bounces.md):
-    "sendmail-connection-refused-delay.eml",  # networkerror -> blocked
-    "sendmail-connection-refused-final.eml",  # expired -> blocked
+    # Sendmail's 20, first look 2026-12-05 (docs/bounces.md); fixed since: the connection-refused
+    # delay warning (blocked -> network) and the local unknown user (receiver_error).
+    "sendmail-connection-refused-final.eml",  # expired -> blocked (network since)
     "sendmail-full-temporary-final.eml",   # expired -> mailbox_full
-    "sendmail-local-unknown.eml",          # userunknown -> receiver_error
 })
 # Non-failures read as failures at the first look.
-KNOWN_KIND_MISSES = frozenset({
-    "sendmail-delivered-notice.eml",  # a return receipt with no per-recipient fields -> failure
-})
+# (sendmail-delivered-notice.eml, a return receipt with no per-recipient fields read as a
+# failure, is fixed since.)
+KNOWN_KIND_MISSES: frozenset[str] = frozenset()
 
 
 def _rows() -> list[dict[str, str]]:

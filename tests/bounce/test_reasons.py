@@ -118,3 +118,22 @@ def test_classify_stage_and_phrase_strength(
 )
 def test_hard(reason: str, status: str, hard: bool) -> None:
     assert reasons.is_hard(reason, status) is hard
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "reply_code", "expected"),
+    [
+        # The MTA's own TCP failure (no SMTP reply, a X.4.x network status): not a policy block.
+        pytest.param("4.4.1", "u@example.net... Deferred: Connection refused by [192.0.2.7]", None, "network",
+                     id="tcp-refusal-delay"),
+        pytest.param("4.4.7", "u@example.net... Deferred: Connection refused by mx.example.net.", None, "network",
+                     id="tcp-refusal-given-up"),
+        # A server that answers and refuses is a block, whatever the status.
+        pytest.param("5.7.1", "554 Connection refused by mx.example.net", 554, "blocked", id="server-refusal"),
+        pytest.param(None, "554 Connection refused by mx.example.net", 554, "blocked", id="server-refusal-no-status"),
+    ],
+)
+def test_a_refused_connection_is_network_unless_a_server_said_it(
+    status: str | None, text: str, reply_code: int | None, expected: str
+) -> None:
+    assert reasons.classify(status, text, action="delayed", reply_code=reply_code) == expected

@@ -117,10 +117,17 @@ def finish(rec: Record) -> BounceRecipient:
         if reason == "undetermined" and rec.explanation:
             reason = reasons.classify(status, rec.explanation, command=command, action=rec.action,
                                       reply_code=reply)
-        if rec.diagnostic_type == "x-unix" and reason in _LOCAL_MAILER_REASONS:
+        if (
+            rec.diagnostic_type == "x-unix"
+            and reason in _LOCAL_MAILER_REASONS
+            and not (reason == "user_unknown" and reply is not None and (status or "")[1:] == ".1.1")
+        ):
             # RFC 3464 §2.3.6: an X-Unix diagnostic is the exit status or output of the local
             # delivery program (procmail, a pipe). Unless it names a cause (quota, virus...),
-            # the receiving system's mailer failed, whatever words it printed.
+            # the receiving system's mailer failed, whatever words it printed ("procmail:
+            # Couldn't create ...: No such user" comes with 5.1.1 too). An SMTP reply with a
+            # X.1.1 status ("550 5.1.1 User unknown", RFC 3463 §3.2) is the MTA's own verdict:
+            # Sendmail writes it when no local user has the name.
             reason = "receiver_error"
         if reason == "domain_not_found" and _serves_domain(rec.reporting_mta, rec.recipient):
             # The MTA that wrote the report is a host of the recipient's own domain, so that

@@ -128,7 +128,31 @@ def read(message: Message, family: Family) -> Decoded:
                 if inner is not None and inner.kind is BounceKind.FAILURE and inner.recipients:
                     return Decoded(BounceKind.FAILURE, [], inner.decoder, inner.recipients, inner.findings)
     enrich_from_pasted_dsn(records, message.parts)
+    if records and _is_receipt(message):
+        for r in records:
+            r.reason = "delivered"
+        return Decoded(BounceKind.DELIVERED, records, family.name)
     return Decoded(BounceKind.FAILURE, records, family.name)
+
+
+#: A delivery notice's words for a success (Sendmail: "... Successfully delivered").
+_SUCCESS_WORDING = re.compile(r"\bsuccessfully delivered\b", re.IGNORECASE)
+_FAILED_ACTION = re.compile(r"^action: *(?:failed|delayed)", re.IGNORECASE | re.MULTILINE)
+
+
+def _is_receipt(message: Message) -> bool:
+    """A return receipt whose delivery-status part has no per-recipient fields.
+
+    RFC 3464 §2.1 wants a group per recipient, but Sendmail's receipt for a local alias it
+    expanded (NOTIFY=SUCCESS) carries only the per-message fields, and says in words that
+    delivery succeeded. Read from the text, its recipients would be failures; a returned
+    report with no failed or delayed Action and success wording, with no failure wording at
+    all, is a receipt.
+    """
+    if not message.parts.dsn or any(_FAILED_ACTION.search(d) for d in message.parts.dsn):
+        return False
+    human = message.human[:MAX_TEXT]
+    return _SUCCESS_WORDING.search(human) is not None and _BODY_WORDING.search(human) is None
 
 
 def text_records(message: Message, family: Family = GENERIC) -> list[Record]:
