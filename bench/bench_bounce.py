@@ -1,9 +1,12 @@
-"""Bounce parsing: maildiag.bounce against flufl.bounce on the labelled dev corpus.
+"""Bounce parsing: maildiag.bounce against flufl.bounce (and Sisimai) on a labelled corpus.
 
     python bench/bench_bounce.py [CORPUS_DIR] [--details]
 
 Reads ``manifest.tsv`` of the corpus (default ``tests/corpora/bounces-dev``, vendored in this
-repository), runs both parsers over the same messages in one run and prints a Markdown table.
+repository), runs the parsers over the same messages in one run and prints a Markdown table.
+Sisimai, the Perl library whose reason names the labels use, joins when Debian's
+``libsisimai-perl`` (4.25) is installed (``bench/sisimai_dump.pl``, one Perl process; its
+speed is its own loop's, best of three, with Perl's start-up left out).
 
 Figures (micro-averaged over (message, address) pairs, addresses lowercased):
 - recipients precision / recall on the failure messages (expected_kind permanent or
@@ -26,7 +29,10 @@ import argparse
 import csv
 import email
 import email.policy
+import json
 import re
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -107,6 +113,33 @@ def run_flufl(data: bytes) -> tuple[str, dict[str, tuple[str, bool]]]:
         text = addr.decode("utf-8", "replace") if isinstance(addr, bytes) else str(addr)
         found[text.lower()] = ("", False)
     return ("failure" if found else "not_a_bounce"), found
+
+
+SISIMAI = "Sisimai 4.25 (Perl)"
+
+
+def sisimai_results(corpus: Path, rows: list[Row]) -> tuple[dict[str, tuple[str, dict[str, tuple[str, bool]]]], float] | None:
+    """What Sisimai reports for every file, and its messages/s; None when it is not installed."""
+    perl = shutil.which("perl")
+    if perl is None or subprocess.run([perl, "-MSisimai", "-e", "1"], capture_output=True).returncode != 0:
+        return None
+    done = subprocess.run([perl, str(HERE / "sisimai_dump.pl"), *(str(corpus / r.file) for r in rows)],
+                          capture_output=True, text=True, check=True)
+    mapping = reasons.sisimai_map()
+    out: dict[str, tuple[str, dict[str, tuple[str, bool]]]] = {}
+    seconds = 0.0
+    for line in done.stdout.splitlines():
+        rec = json.loads(line)
+        if "seconds" in rec:
+            seconds = float(rec["seconds"])
+            continue
+        found = {str(a).lower(): (mapping.get(str(reason), str(reason)), bool(hard))
+                 for a, reason, hard in rec["results"] if reason not in ("delivered", "vacation")}
+        said = {str(reason) for _, reason, _ in rec["results"]}
+        kind = ("failure" if found else BounceKind.DELIVERED.value if "delivered" in said
+                else BounceKind.AUTO_REPLY.value if "vacation" in said else BounceKind.NOT_A_BOUNCE.value)
+        out[Path(rec["file"]).name] = (kind, found)
+    return out, (len(rows) / seconds if seconds else 0.0)
 
 
 def score(rows: list[Row], datas: dict[str, bytes], fn: Callable[[bytes], tuple[str, dict[str, tuple[str, bool]]]],
@@ -198,6 +231,13 @@ def main() -> int:
         "maildiag.bounce": (score(rows, datas, run_maildiag, True), speed(rows, datas, run_maildiag)),
         "flufl.bounce 6.0.0": (score(rows, datas, run_flufl, False), speed(rows, datas, run_flufl)),
     }
+    sisimai = sisimai_results(args.corpus, rows)
+    if sisimai is not None:
+        said, rate = sisimai
+        # score() reads each file's bytes through fn; Sisimai's results are keyed by file name.
+        by_bytes = {datas[r.file]: said[r.file] for r in rows}
+        results[SISIMAI] = (score(rows, datas, by_bytes.__getitem__, True), rate)
+    with_reasons = {"maildiag.bounce", SISIMAI}
     n_fail = sum(1 for r in rows if r.kind in FAILURE_KINDS)
     print(f"Corpus: {args.corpus.name}, {len(rows)} messages ({n_fail} failure messages, "
           f"{len(rows) - n_fail} non-failure), Python {sys.version.split()[0]}\n")
@@ -208,9 +248,8 @@ def main() -> int:
         for key in ("all", "even", "odd"):
             s = scores[key]
             p, r = s.pr()
-            with_reasons = name.startswith("maildiag")
-            reason = f"{s.reason_ok / s.rows:.3f}" if with_reasons and s.rows else "n/a"
-            hard = f"{s.hard_ok / s.rows:.3f}" if with_reasons and s.rows else "n/a"
+            reason = f"{s.reason_ok / s.rows:.3f}" if name in with_reasons and s.rows else "n/a"
+            hard = f"{s.hard_ok / s.rows:.3f}" if name in with_reasons and s.rows else "n/a"
             kind = f"{s.kind_ok}/{s.kind_n}"
             rate_cell = f"{rate:.0f}" if key == "all" else ""
             print(f"| {name} | {key} | {p:.3f} | {r:.3f} | {reason} | {hard} | {kind} | {rate_cell} |")
@@ -220,11 +259,16 @@ def main() -> int:
           f"per-value caches emptied before each pass (all addresses new): {cold:.0f} messages/s, "
           f"{cold / theirs[1]:.2f}x. "
           "Reason and hard/soft are over every expected failure recipient (not found = wrong);"
-          " flufl.bounce reports neither.")
+          " flufl.bounce reports neither." + ("" if sisimai is not None else
+          " Sisimai is not installed (apt-get install libsisimai-perl), so it is not in the table."))
     if args.details:
         print("\nmaildiag misses:")
         for line in ours[0]["all"].misses:
             print("  " + line)
+        if sisimai is not None:
+            print(f"\n{SISIMAI} misses:")
+            for line in results[SISIMAI][0]["all"].misses:
+                print("  " + line)
     return 0
 
 
