@@ -118,7 +118,10 @@ def run_flufl(data: bytes) -> tuple[str, dict[str, tuple[str, bool]]]:
 SISIMAI = "Sisimai 4.25 (Perl)"
 
 
-def sisimai_results(corpus: Path, rows: list[Row]) -> tuple[dict[str, tuple[str, dict[str, tuple[str, bool]]]], float] | None:
+Found = tuple[str, dict[str, tuple[str, bool]]]  # a report's kind, and reason and hardness by address
+
+
+def sisimai_results(corpus: Path, rows: list[Row]) -> tuple[dict[str, Found], float] | None:
     """What Sisimai reports for every file, and its messages/s; None when it is not installed."""
     perl = shutil.which("perl")
     if perl is None or subprocess.run([perl, "-MSisimai", "-e", "1"], capture_output=True).returncode != 0:
@@ -126,7 +129,7 @@ def sisimai_results(corpus: Path, rows: list[Row]) -> tuple[dict[str, tuple[str,
     done = subprocess.run([perl, str(HERE / "sisimai_dump.pl"), *(str(corpus / r.file) for r in rows)],
                           capture_output=True, text=True, check=True)
     mapping = reasons.sisimai_map()
-    out: dict[str, tuple[str, dict[str, tuple[str, bool]]]] = {}
+    out: dict[str, Found] = {}
     seconds = 0.0
     for line in done.stdout.splitlines():
         rec = json.loads(line)
