@@ -173,10 +173,19 @@ _LOCAL_MAILER_REASONS = frozenset({"undetermined", "protocol", "user_unknown", "
 
 def _smtp_command(*texts: str) -> str | None:
     """The SMTP command a failure answered, as the bounce's text reports it (last one said)."""
+    scanned = None
     for text in texts:
+        if text is scanned:
+            continue  # the same text again (a lone recipient's context is its scope): no stage
+        # The cheap test first: most texts name no stage at all. (A loop, not any() over a
+        # generator: this runs for every text of every recipient.)
+        for word in _COMMAND_WORDS:
+            if word in text:
+                break
+        else:
+            continue
+        scanned = text
         found = None
-        if not any(word in text for word in _COMMAND_WORDS):
-            continue  # the cheap test first: most texts name no stage at all
         for m in _COMMAND_RE.finditer(" ".join(text[:MAX_COMMAND_TEXT].split())):
             found = m.group(1) or m.group(2)
         if found is not None:
