@@ -102,7 +102,7 @@ def finish(rec: Record) -> BounceRecipient:
     if status is None and reply is not None:
         status = f"{str(reply)[0]}.0.0"
     remote = rec.remote_mta
-    if remote is None:
+    if remote is None and "[" in text:  # the pattern ends in "[": most texts have none
         hm = _REMOTE_HOST.search(text)
         if hm:
             remote = hm.group(1).lower()
