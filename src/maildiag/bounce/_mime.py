@@ -89,7 +89,12 @@ def _group_separators(keys: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]
     return tuple((k, tuple(v)) for k, v in groups.items())
 
 
-_SEPARATOR_GROUPS = _group_separators(("follow", "original", "copy", "returned", "below"))
+#: Each key is as long as its group's markers share: a group whose key is absent costs one
+#: search instead of one per marker, and "follow" alone is in most notices ("the following
+#: address"). Any key gives the same cut; these search a quarter less on the dev corpus.
+_SEPARATOR_GROUPS = _group_separators(
+    ("message follows", "headers follow", "original message", "returned message", "copy", "below")
+)
 
 
 KNOWN_HEADERS = ("From", "To", "Subject", "Date", "Received", "Message-ID", "Return-Path",
