@@ -1,4 +1,4 @@
-"""The status and reply-code patterns, written for speed, find what their plain forms find.
+"""Patterns written for speed (status and reply codes, a pasted DSN) find what their plain forms find.
 
 ``STATUS_IN_TEXT``, ``REPLY_WITH_STATUS`` (maildiag._replies) and the bounce's bare reply-code
 pattern test what stands before the code with a look back placed after its first digit, so
@@ -15,6 +15,7 @@ import pytest
 
 from maildiag._replies import REPLY_WITH_STATUS, STATUS_IN_TEXT
 from maildiag.bounce._records import _REPLY
+from maildiag.bounce.decoders.rfc3464 import _PASTED_DSN, _PASTED_DSN_NL
 
 _CODE = r"([245])\.(\d{1,3})\.(\d{1,3})"
 PLAIN = {
@@ -58,3 +59,16 @@ def test_the_fast_patterns_start_with_a_character_class() -> None:
     # the test above, and be three times slower.
     for fast, _plain in PLAIN.values():
         assert fast.pattern.startswith(("([245])", "([245]("))
+
+
+def test_pasted_dsn_is_found_at_any_line_start_and_nowhere_else() -> None:
+    # rfc3464 tests "a match at the start, or after a newline" where the plain form is one
+    # multiline pattern; only whether there is one is read.
+    plain = re.compile(r"(?im)^final-recipient:[ \t]*rfc822;")
+    pieces = ["Final-Recipient: rfc822;", "final-recipient:\trfc822;", "FINAL-RECIPIENT:rfc822;",
+              "x", " ", "\n", "\r\n", "rfc822;", "Final-Recipient: ", "a@b.example"]
+    rnd = random.Random(9)
+    texts = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8))) for _ in range(5000)]
+    for text in texts:
+        fast = _PASTED_DSN.match(text) or _PASTED_DSN_NL.search(text)
+        assert (fast is None) == (plain.search(text) is None), text
