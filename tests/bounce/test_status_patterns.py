@@ -1,4 +1,5 @@
-"""Patterns written for speed (status and reply codes, a pasted DSN) find what their plain forms find.
+"""Patterns written for speed (status and reply codes, a pasted DSN, the SMTP stage) find what
+their plain forms find.
 
 ``STATUS_IN_TEXT``, ``REPLY_WITH_STATUS`` (maildiag._replies) and the bounce's bare reply-code
 pattern test what stands before the code with a look back placed after its first digit, so
@@ -14,7 +15,7 @@ import re
 import pytest
 
 from maildiag._replies import REPLY_WITH_STATUS, STATUS_IN_TEXT
-from maildiag.bounce._records import _REPLY
+from maildiag.bounce._records import _COMMAND_RE, _REPLY
 from maildiag.bounce.decoders.rfc3464 import _PASTED_DSN, _PASTED_DSN_NL
 
 _CODE = r"([245])\.(\d{1,3})\.(\d{1,3})"
@@ -72,3 +73,25 @@ def test_pasted_dsn_is_found_at_any_line_start_and_nowhere_else() -> None:
     for text in texts:
         fast = _PASTED_DSN.match(text) or _PASTED_DSN_NL.search(text)
         assert (fast is None) == (plain.search(text) is None), text
+
+
+def test_smtp_stage_pattern_finds_what_the_one_lead_group_form_finds() -> None:
+    # _records writes each lead-in with its own copy of the command group (every alternative
+    # starts with a literal); the plain form has one group of lead-ins before one command group.
+    plain = re.compile(
+        r"(?:in reply to (?:the )?(?:end of )?|after (?:the )?|>>>>? ?|during |while sending |"
+        r"did not like our |for |at |SMTP command |command:? |command was |error on |SMTP:|\[)"
+        r"(HELO|EHLO|STARTTLS|AUTH|MAIL FROM|MAIL From|MAIL|RCPT TO|RCPT To|RCPT_TO|RCPT|DATA|"
+        r"end of data|initial connection|greeting|connect(?:ion)?)\b"
+        r"|does not like (recipient|sender)\b"
+    )
+    pieces = ["in reply to ", "the ", "end of ", "after ", ">>> ", ">>>>", "during ", "while sending ",
+              "did not like our ", "for ", "at ", "SMTP command ", "command: ", "command ", "command was ",
+              "error on ", "SMTP:", "[", "RCPT TO", "RCPT", "RCPT_TO", "MAIL FROM", "MAIL", "DATA", "end of data",
+              "initial connection", "connect", "connection", "greeting", "does not like ", "recipient",
+              "sender", "x", " ", "EHLO", "HELO", "AUTH", "STARTTLS", ":"]
+    rnd = random.Random(13)
+    for _ in range(20000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 10)))
+        fast = [(m.span(), m.group(m.lastindex or 0)) for m in _COMMAND_RE.finditer(text)]
+        assert fast == [(m.span(), m.group(1) or m.group(2)) for m in plain.finditer(text)], text
