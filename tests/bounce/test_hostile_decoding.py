@@ -73,3 +73,13 @@ def test_latin1_text_with_a_bad_charset_keeps_its_letters() -> None:
     assert parse_bounce(raw).failures[0].diagnostic.endswith("caf\u00e9")
     raw = _HEAD + b"Content-Type: text/plain; charset=\x00\n\n" + _REFUSAL.replace(b"\xe9", "caf\u00e9".encode())
     assert parse_bounce(raw).failures[0].diagnostic.endswith("caf\u00e9")
+
+
+def test_a_character_that_lengthens_when_lower_cased_does_not_shift_the_cut() -> None:
+    # "İ".lower() is two characters: a cut found in the lower-cased text must still fall at
+    # the start of the marker's line in the original (it fell 40 characters late).
+    from maildiag.bounce._mime import cut_returned
+
+    explanation = "İ" * 40 + "\nThe mail system could not deliver your message.\n"
+    text = explanation + "----- Original message follows -----\nFrom: a@example.com\n"
+    assert cut_returned(text) == explanation

@@ -424,7 +424,7 @@ def _returned_at(text: str) -> int:
     # Cached for the message being read: its explanation, the quoted headers after it and
     # the text decoders' returned To all cut the same joined text parts, a third of the
     # calls were repeats. Keys are that text (at most 2 * MAX_TEXT characters), 4 of them.
-    lowered = text.lower()
+    lowered = _lower_in_place(text)
     cut = len(text)
     for key, markers in _SEPARATOR_GROUPS:
         if key not in lowered:
@@ -453,6 +453,19 @@ def _returned_at(text: str) -> int:
             cut = min(cut, start)
             break
     return cut
+
+
+def _lower_in_place(text: str) -> str:
+    """``text`` lower-cased with every character where it was, so positions in it cut ``text``.
+
+    ``str.lower`` can lengthen a character ("İ" becomes "i" and a combining dot), which
+    would shift every position after it; such characters are kept as they are (the markers
+    searched for are ASCII).
+    """
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(low := c.lower()) != 1 else low for c in text)
 
 
 def _names_who_missed_it(lowered: str, pos: int) -> bool:
