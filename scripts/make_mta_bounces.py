@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuild tests/corpora/mta-bounces: real bounces written by real MTAs on loopback.
 
-    sudo python3 scripts/make_mta_bounces.py [--mta postfix,exim,opensmtpd,sendmail] [--out DIR]
+    sudo python3 scripts/make_mta_bounces.py [--mta postfix,exim,opensmtpd,sendmail,dovecot] [--out DIR]
 
 Debian 12, as root, with Debian's package mirror reachable (nothing else is needed: there is no
 other network, and the system resolver may answer NXDOMAIN for every name, which this script
@@ -54,9 +54,9 @@ REMOTE_PORT = 2591  # the loopback "remote" mail server (aiosmtpd, this script)
 REFUSED_PORT = 2593  # nothing listens here: connection refused
 SHOP = "shop@shop.example"
 LOCAL_USERS = ("shop", "rosa")  # the shop (sender) and a customer with a vacation program
-# The MTAs of the committed corpus. Courier and Dovecot (the "-lmtp"/"-lda" scenarios below)
-# have no class yet (tests/corpora/mta-bounces/README.md, "Not yet").
-MTAS = ("postfix", "exim", "opensmtpd", "sendmail")
+# The MTAs of the committed corpus ("dovecot" is Postfix delivering to Dovecot; it runs only
+# the "-lmtp"/"-lda" scenarios). Courier has no class yet (tests/corpora/mta-bounces/README.md).
+MTAS = ("postfix", "exim", "opensmtpd", "sendmail", "dovecot")
 PACKAGES = {
     "postfix": ["postfix"],
     "exim": ["exim4-daemon-light"],
@@ -696,8 +696,93 @@ class Sendmail(MTA):
             self.pid_file.unlink(missing_ok=True)
 
 
+class Dovecot(Postfix):
+    """Postfix handing three hosted mailboxes to Dovecot: by LMTP, and through dovecot-lda.
+
+    Runs only the scenarios that name it. Dovecot's quota is one byte, so every message is
+    over it; its refusals and its LDA's rejection are Dovecot's own wording.
+    """
+
+    name = "dovecot"
+    own_only = True
+    lmtp_port = 2424
+    home = Path("/var/tmp/maildiag-vmail")
+    users = Path("/etc/dovecot/maildiag-users")
+
+    def configure(self) -> None:
+        super().configure()
+        if "vmail" not in accounts()[0]:  # run_mta deletes the users the run made
+            sh(f"useradd -r -d {self.home} -s /usr/sbin/nologin vmail")
+        vmail = pwd.getpwnam("vmail")
+        self.home.mkdir(parents=True, exist_ok=True)
+        sh(f"chown vmail:vmail {self.home}")
+        # The hosted mailboxes; quentin.rey has none (LMTP's unknown user).
+        self.users.write_text("".join(
+            f"{u}:{{PLAIN}}x:{vmail.pw_uid}:{vmail.pw_gid}::{self.home}/{u}::\n"
+            for u in ("petra.lund@customers.example", "sofia.lang@customers.example")))
+        Path("/etc/dovecot/dovecot.conf").write_text(textwrap.dedent(f"""\
+            protocols = lmtp
+            listen = 127.0.0.1
+            ssl = no
+            log_path = /var/log/maildiag-dovecot.log
+            postmaster_address = postmaster@customers.example
+            hostname = mx.customers.example
+            mail_location = maildir:~/Maildir
+            first_valid_uid = {vmail.pw_uid}
+            passdb {{
+              driver = passwd-file
+              args = {self.users}
+            }}
+            userdb {{
+              driver = passwd-file
+              args = {self.users}
+            }}
+            mail_plugins = quota
+            plugin {{
+              quota = maildir:User quota
+              quota_rule = *:storage=1B
+            }}
+            service lmtp {{
+              inet_listener lmtp {{
+                address = 127.0.0.1
+                port = {self.lmtp_port}
+              }}
+            }}
+            # The LDA runs as vmail (Postfix's pipe): a log and a stats socket it may write to.
+            service stats {{
+              unix_listener stats-writer {{
+                mode = 0666
+              }}
+            }}
+            protocol lda {{
+              log_path = {self.home}/lda.log
+              # The LDA mails its rejection through Postfix's sendmail.
+              sendmail_path = /usr/sbin/sendmail
+            }}
+            """))
+        etc = Path("/etc/postfix")
+        with (etc / "master.cf").open("a") as fh:
+            fh.write("dovecot-lda unix - n n - - pipe\n"
+                     "  flags=DRhu user=vmail:vmail argv=/usr/lib/dovecot/dovecot-lda -f ${sender} "
+                     "-a ${original_recipient} -d ${recipient}\n")
+        (etc / "transport").write_text(
+            f"petra.lund@customers.example lmtp:inet:127.0.0.1:{self.lmtp_port}\n"
+            f"quentin.rey@customers.example lmtp:inet:127.0.0.1:{self.lmtp_port}\n"
+            "sofia.lang@customers.example dovecot-lda:\n")
+        sh("postconf -e dovecot-lda_destination_recipient_limit=1 && postfix check")
+
+    def start(self) -> None:
+        sh("dovecot")
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        sh("doveadm stop", check=False)
+        time.sleep(1)
+
+
 MTA_CLASSES: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD,
-                                    "sendmail": Sendmail}
+                                    "sendmail": Sendmail, "dovecot": Dovecot}
 
 
 # -- collecting -----------------------------------------------------------------------------------
@@ -842,7 +927,9 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
                      "exim": ("/etc/exim4", "/var/spool/exim4", "/var/log/exim4"),
                      "opensmtpd": ("/etc/smtpd.conf", "/var/spool/smtpd"),
                      "sendmail": ("/etc/mail", "/var/spool/mqueue", "/var/spool/mqueue-client",
-                                  "/var/lib/sendmail", "/etc/procmailrc")}
+                                  "/var/lib/sendmail", "/etc/procmailrc"),
+                     "dovecot": ("/etc/postfix", "/var/spool/postfix", "/var/lib/postfix", "/etc/dovecot",
+                                 "/var/tmp/maildiag-vmail", "/var/log/maildiag-dovecot.log", "/var/lib/dovecot")}
         if set(PACKAGES[name]) <= added:
             for leftover in map(Path, leftovers[name]):
                 if leftover.is_dir():
