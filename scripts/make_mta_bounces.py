@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuild tests/corpora/mta-bounces: real bounces written by real MTAs on loopback.
 
-    sudo python3 scripts/make_mta_bounces.py [--mta postfix,exim,opensmtpd,sendmail,dovecot] [--out DIR]
+    sudo python3 scripts/make_mta_bounces.py [--mta postfix,exim,opensmtpd,sendmail,dovecot,courier] [--out DIR]
 
 Debian 12, as root, with Debian's package mirror reachable (nothing else is needed: there is no
 other network, and the system resolver may answer NXDOMAIN for every name, which this script
@@ -55,15 +55,15 @@ REFUSED_PORT = 2593  # nothing listens here: connection refused
 SHOP = "shop@shop.example"
 LOCAL_USERS = ("shop", "rosa")  # the shop (sender) and a customer with a vacation program
 # The MTAs of the committed corpus ("dovecot" is Postfix delivering to Dovecot; it runs only
-# the "-lmtp"/"-lda" scenarios). Courier has no class yet (tests/corpora/mta-bounces/README.md).
-MTAS = ("postfix", "exim", "opensmtpd", "sendmail", "dovecot")
+# the "-lmtp"/"-lda" scenarios).
+MTAS = ("postfix", "exim", "opensmtpd", "sendmail", "dovecot", "courier")
 PACKAGES = {
     "postfix": ["postfix"],
     "exim": ["exim4-daemon-light"],
     "opensmtpd": ["opensmtpd"],
     # procmail: sendmail's local mailer here, because it writes Maildirs (mail.local writes mbox)
     "sendmail": ["sendmail", "procmail"],
-    "courier": ["courier-mta"],
+    "courier": ["courier-mta", "courier-authdaemon"],
     # Postfix hands the hosted mailboxes to Dovecot (LMTP, and the LDA through a pipe)
     "dovecot": ["postfix", "dovecot-core", "dovecot-lmtpd"],
 }
@@ -781,8 +781,51 @@ class Dovecot(Postfix):
         time.sleep(1)
 
 
+class Courier(MTA):
+    name = "courier"
+    kick = "courier flush"
+    etc = Path("/etc/courier")
+
+    def configure(self) -> None:
+        control = {
+            "me": "mta.shop.example",
+            "defaultdomain": "shop.example",
+            "locals": "shop.example\nmta.shop.example\nlocalhost",
+            "esmtproutes": (f"customers.example: [127.0.0.1],{REMOTE_PORT}\n"
+                            f"relay-closed.example: [127.0.0.1],{REMOTE_PORT}\n"
+                            f"down.example: [127.0.0.1],{REFUSED_PORT}"),
+            # short timers, so that delay warnings come within seconds (see README)
+            # Courier fixes a message's expiry when it is queued (its control file keeps it), so
+            # the queue lifetime cannot be shortened later as for the others: it is short from
+            # the start, long enough for the delay warnings (phase 1) to come first.
+            "warntime": "4s",
+            "queuetime": "50s",
+            "retryalpha": "2", "retrybeta": "3", "retrygamma": "2", "retrymaxdelta": "1",
+        }
+        for name, text in control.items():
+            (self.etc / name).write_text(text + "\n")
+        # Courier reads $HOME/.courier, not .forward: rosa keeps her copy and runs vacation(1),
+        # through preline, which adds the "From " line vacation(1) wants (Courier gives none).
+        rosa = Path(pwd.getpwnam("rosa").pw_dir)
+        (rosa / ".courier").write_text("./Maildir\n| /usr/bin/preline /usr/bin/vacation rosa\n")
+        sh("chown rosa:rosa /home/rosa/.courier && chmod 644 /home/rosa/.courier")
+        sh("makealiases", check=False)
+
+    def start(self) -> None:
+        sh("authdaemond start", check=False)
+        sh("courier start")
+
+    def expire(self) -> None:
+        sh("courier flush", check=False)  # queuetime (above) ends the deferred messages by itself
+
+    def stop(self) -> None:
+        sh("courier stop", check=False)
+        sh("authdaemond stop", check=False)
+        time.sleep(1)
+
+
 MTA_CLASSES: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD,
-                                    "sendmail": Sendmail, "dovecot": Dovecot}
+                                    "sendmail": Sendmail, "dovecot": Dovecot, "courier": Courier}
 
 
 # -- collecting -----------------------------------------------------------------------------------
@@ -928,6 +971,8 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
                      "opensmtpd": ("/etc/smtpd.conf", "/var/spool/smtpd"),
                      "sendmail": ("/etc/mail", "/var/spool/mqueue", "/var/spool/mqueue-client",
                                   "/var/lib/sendmail", "/etc/procmailrc"),
+                     "courier": ("/etc/courier", "/var/lib/courier", "/var/spool/courier", "/etc/authlib",
+                                 "/run/courier"),
                      "dovecot": ("/etc/postfix", "/var/spool/postfix", "/var/lib/postfix", "/etc/dovecot",
                                  "/var/tmp/maildiag-vmail", "/var/log/maildiag-dovecot.log", "/var/lib/dovecot")}
         if set(PACKAGES[name]) <= added:

@@ -1,5 +1,5 @@
-"""The real-MTA corpus (tests/corpora/mta-bounces): bounces Postfix, Exim, OpenSMTPD, Sendmail and
-Dovecot (behind Postfix) wrote.
+"""The real-MTA corpus (tests/corpora/mta-bounces): bounces Postfix, Exim, OpenSMTPD, Sendmail,
+Courier and Dovecot (behind Postfix) wrote.
 
 Reads the committed files; no MTA is needed. Every message parses, every labelled recipient
 is found with the right kind (temporary or permanent), non-bounces are not failures. Reason
@@ -33,6 +33,12 @@ KNOWN_REASON_MISSES = frozenset({
     # delay warning (blocked -> network) and the local unknown user (receiver_error).
     "sendmail-connection-refused-final.eml",  # expired -> blocked (network since)
     "sendmail-full-temporary-final.eml",   # expired -> mailbox_full
+    # Courier's 20, first look 2026-12-05 (docs/bounces.md):
+    "courier-connection-refused-delay.eml",  # networkerror -> expired ("Network is down")
+    "courier-connection-refused-final.eml",  # expired -> undetermined
+    "courier-full-temporary-final.eml",    # expired -> mailbox_full
+    "courier-local-unknown.eml",           # userunknown -> undetermined ("550 User <ghost> unknown")
+    "courier-temp-failure-final.eml",      # expired -> undetermined
 })
 # Non-failures read as failures at the first look.
 # (sendmail-delivered-notice.eml, a return receipt with no per-recipient fields read as a
@@ -51,7 +57,7 @@ DELAY_WARNINGS = [r for r in FAILURES if r["report"] == "delay warning"]
 
 
 def test_the_corpus_is_whole() -> None:
-    assert len(ROWS) == 77
+    assert len(ROWS) == 97
     assert all((CORPUS / r["file"]).exists() for r in ROWS)
 
 
