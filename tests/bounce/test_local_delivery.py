@@ -4,6 +4,9 @@
   missing user; a delivery program's printout with the same status is the mailer's failure.
 - A return receipt whose delivery-status part has no per-recipient fields, and says in words
   that delivery succeeded, is a receipt, not a failure.
+- The recipient domain's own MTA saying "User <name> unknown" about its local delivery (no
+  SMTP stage, no remote) names a missing mailbox; a relay saying it at no stage stays a filter.
+- A transient reply given up with a bare Status 5.0.0 is read by the reply's own code.
 """
 
 from __future__ import annotations
@@ -68,3 +71,37 @@ def test_the_same_report_saying_a_failure_is_a_failure() -> None:
     report = parse_bounce(receipt("bo@shop.example... User unknown\n550 5.1.1 bo@shop.example... User unknown"))
     assert report.kind is BounceKind.FAILURE
     assert [r.recipient for r in report.failures] == ["bo@shop.example"]
+
+
+def courier(reporting: str, status: str, diagnostic: str, remote: str = "") -> bytes:
+    return (
+        "From: Courier mail server at mta.shop.example <@>\nTo: orders@shop.example\n"
+        "Subject: NOTICE: mail delivery status.\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+        "--B\n\nYour message to the following recipients cannot be delivered:\n\n"
+        f"<ann@shop.example>:\n <<< {diagnostic}\n\n"
+        f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {reporting}\n\n"
+        f"Final-Recipient: rfc822; ann@shop.example\nAction: failed\nStatus: {status}\n{remote}"
+        f"Diagnostic-Code: unknown; {diagnostic}\n--B--\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("reporting", "remote", "reason"),
+    [
+        ("mta.shop.example", "", "user_unknown"),  # the domain's own MTA, delivering locally
+        ("relay.isp.example", "", "filtered"),  # someone else's relay, no stage named
+        ("mta.shop.example", "Remote-MTA: dns; filter.shop.example\n", "filtered"),  # a remote said it
+    ],
+    ids=["own-mta", "foreign-relay", "remote"],
+)
+def test_user_name_unknown_from_the_domains_own_mta(reporting: str, remote: str, reason: str) -> None:
+    (failure,) = parse_bounce(courier(reporting, "5.0.0", "550 User <ann> unknown", remote)).failures
+    assert failure.reason == reason
+
+
+def test_a_transient_reply_given_up_is_read_by_its_own_code() -> None:
+    diagnostic = "451 4.3.0 <ann@shop.example>: temporary system problem, please try again later"
+    (failure,) = parse_bounce(courier("mta.shop.example", "5.0.0", diagnostic)).failures
+    # RFC 3463 X.3.0: the mail system's own trouble; the report's own status is kept.
+    assert (failure.reason, failure.status) == ("receiver_error", "5.0.0")

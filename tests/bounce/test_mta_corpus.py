@@ -34,11 +34,14 @@ KNOWN_REASON_MISSES = frozenset({
     "sendmail-connection-refused-final.eml",  # expired -> blocked (network since)
     "sendmail-full-temporary-final.eml",   # expired -> mailbox_full
     # Courier's 20, first look 2026-12-05 (docs/bounces.md):
-    "courier-connection-refused-delay.eml",  # networkerror -> expired ("Network is down")
-    "courier-connection-refused-final.eml",  # expired -> undetermined
+    "courier-connection-refused-final.eml",  # expired -> undetermined (network since)
     "courier-full-temporary-final.eml",    # expired -> mailbox_full
-    "courier-local-unknown.eml",           # userunknown -> undetermined ("550 User <ghost> unknown")
-    "courier-temp-failure-final.eml",      # expired -> undetermined
+    "courier-temp-failure-final.eml",      # expired -> undetermined (receiver_error since)
+    # Fixed since: the "Network is down" delay (network) and "User <ghost> unknown" (user_unknown).
+    # Since the Courier rules (the cause of a transient reply given up with Status 5.0.0 is read
+    # from the reply's own code), Exim's given-up mailbox-full reads as the cause, as Postfix's,
+    # Sendmail's, Courier's and Sisimai's do: against its scenario label.
+    "exim-full-temporary-final.eml",       # expired -> mailbox_full
 })
 # Non-failures read as failures at the first look.
 # (sendmail-delivered-notice.eml, a return receipt with no per-recipient fields read as a

@@ -98,11 +98,19 @@ def finish(rec: Record) -> BounceRecipient:
     status = rec.status
     reply = rec.reply_code
     m = REPLY_WITH_STATUS.search(text)
+    # The status the reason is read from: the reported one, unless that says nothing.
+    cause_status: str | None = None
     if m:
         reply = reply or int(m.group(1))
         found = m.group(2)
         if status is None or (status.endswith(".0.0") and found[0] == status[0]):
             status = found
+        elif status.endswith(".0.0") and found.split(".", 1)[1] != "0.0":
+            # A transient reply given up on (Courier: Status 5.0.0 for "451 4.3.0 ..."): the
+            # report's X.0.0 says nothing, and the reply's subject and detail mean the same in
+            # either class (RFC 3463 §3), so the reason is read from 5.3.0. The reported status
+            # stays the report's own.
+            cause_status = f"{status[0]}.{found.split('.', 1)[1]}"
     if status is None:
         sm = STATUS_IN_TEXT.search(text)
         if sm:
@@ -125,10 +133,11 @@ def finish(rec: Record) -> BounceRecipient:
         reason = rec.reason
     else:
         said = " ".join((rec.diagnostic, rec.context))
-        reason = reasons.classify(status, said, command=command, action=rec.action, reply_code=reply)
+        reason = reasons.classify(cause_status or status, said, command=command, action=rec.action,
+                                  reply_code=reply)
         if reason == "undetermined" and rec.explanation:
-            reason = reasons.classify(status, rec.explanation, command=command, action=rec.action,
-                                      reply_code=reply)
+            reason = reasons.classify(cause_status or status, rec.explanation, command=command,
+                                      action=rec.action, reply_code=reply)
         if (
             rec.diagnostic_type == "x-unix"
             and reason in _LOCAL_MAILER_REASONS
@@ -145,6 +154,18 @@ def finish(rec: Record) -> BounceRecipient:
             # The MTA that wrote the report is a host of the recipient's own domain, so that
             # domain exists: it found no route for the mailbox (Exim's "Unrouteable address"
             # for a local domain), which is a missing user.
+            reason = "user_unknown"
+        elif (
+            reason == "filtered"
+            and command is None
+            and rec.remote_mta is None
+            and _serves_domain(rec.reporting_mta, rec.recipient)
+            and reasons.text_reason(said) == "user_unknown"
+        ):
+            # classify() reads a "user unknown" said at no SMTP stage as a filter's answer
+            # (a relay that does not tell when). Here no relay answered: the recipient's own
+            # domain's MTA wrote the report about its local delivery (Courier's "550 User
+            # <ghost> unknown"), so the mailbox does not exist.
             reason = "user_unknown"
         # A receiving provider's own reading of its refusals (data/bounce_rules.toml).
         reason = _provider_rules.apply(reason, status, rec.recipient, rec.remote_mta or remote)
