@@ -51,7 +51,9 @@ def _kill_and_resume(tmp_path: pathlib.Path, args: list[str], out: str, seed: in
             kills += 1
         _, err = proc.communicate(timeout=600)
         assert b"Traceback" not in err, err.decode(errors="replace")
-        assert proc.returncode in (0, -signal.SIGKILL, 130), (proc.returncode, err)
+        # -SIGINT: the Ctrl-C landed in the last moments of the interpreter's exit, after the
+        # run had finished and Python had put back the default action (seen once in CI).
+        assert proc.returncode in (0, -signal.SIGKILL, 130, -signal.SIGINT), (proc.returncode, err)
         if proc.returncode == 0 and kills < KILLS:
             # Finished before the signal: start over so the remaining kills land mid-run.
             (tmp_path / out).unlink()
