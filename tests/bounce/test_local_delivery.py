@@ -15,22 +15,34 @@ import pytest
 
 from maildiag.bounce import BounceKind, parse_bounce
 
-HEAD = (
-    "Return-Path: <MAILER-DAEMON>\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@mta.shop.example>\n"
-    "To: orders@shop.example\nSubject: {subject}\nMIME-Version: 1.0\n"
-    "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
-)
+
+def report(subject: str, explanation: str, fields: str, *, reporting: str = "mta.shop.example",
+           returned: str = "") -> bytes:
+    """A multipart/report: the explanation, then the delivery-status part (its per-message
+    Reporting-MTA, then ``fields``), then ``returned`` parts."""
+    return (
+        "Return-Path: <MAILER-DAEMON>\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@mta.shop.example>\n"
+        f"To: orders@shop.example\nSubject: {subject}\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+        f"--B\n\n{explanation}\n\n"
+        f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {reporting}\n{fields}"
+        f"{returned}--B--\n"
+    ).encode()
+
+
+def failed(status: str, diagnostic: str, *, remote: str = "") -> str:
+    """The delivery-status fields of ann@shop.example's failure."""
+    return (f"\nFinal-Recipient: RFC822; ann@shop.example\nAction: failed\nStatus: {status}\n{remote}"
+            f"Diagnostic-Code: {diagnostic}\n")
 
 
 def x_unix(diagnostic: str) -> bytes:
-    return (
-        HEAD.format(subject="Returned mail: see transcript for details")
-        + "--B\n\nThe original message was received at Sat, 5 Dec 2026 10:00:00 GMT\n\n"
-        "   ----- The following addresses had permanent fatal errors -----\nann@shop.example\n\n"
-        "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mta.shop.example\n\n"
-        "Final-Recipient: RFC822; ann@shop.example\nAction: failed\nStatus: 5.1.1\n"
-        f"Diagnostic-Code: X-Unix; {diagnostic}\n--B--\n"
-    ).encode()
+    return report(
+        "Returned mail: see transcript for details",
+        "The original message was received at Sat, 5 Dec 2026 10:00:00 GMT\n\n"
+        "   ----- The following addresses had permanent fatal errors -----\nann@shop.example",
+        failed("5.1.1", f"X-Unix; {diagnostic}"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -47,43 +59,47 @@ def test_x_unix_user_unknown(diagnostic: str, reason: str, hard: bool) -> None:
 
 
 def receipt(transcript: str) -> bytes:
-    return (
-        HEAD.format(subject="Return receipt")
-        + "--B\n\nThe original message was received at Sat, 5 Dec 2026 10:00:00 GMT\nfrom root@localhost\n\n"
-        f"   ----- Transcript of session follows -----\n{transcript}\n\n"
-        "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mta.shop.example\n"
-        "Arrival-Date: Sat, 5 Dec 2026 10:00:00 GMT\n\n"
-        "--B\nContent-Type: text/rfc822-headers\n\nFrom: orders@shop.example\nTo: bo@shop.example\n"
-        "Subject: Your order\n\n--B--\n"
-    ).encode()
+    return report(
+        "Return receipt",
+        "The original message was received at Sat, 5 Dec 2026 10:00:00 GMT\nfrom root@localhost\n\n"
+        f"   ----- Transcript of session follows -----\n{transcript}",
+        "Arrival-Date: Sat, 5 Dec 2026 10:00:00 GMT\n\n",
+        returned="--B\nContent-Type: text/rfc822-headers\n\nFrom: orders@shop.example\nTo: bo@shop.example\n"
+                 "Subject: Your order\n\n",
+    )
 
 
 def test_a_receipt_without_recipient_fields_is_a_receipt() -> None:
-    report = parse_bounce(receipt(
+    parsed = parse_bounce(receipt(
         'bo@shop.example... expanded to multiple addresses\n"|/usr/bin/vacation bo"... Successfully delivered\n'
         "\\bo... Successfully delivered"
     ))
-    assert report.kind is BounceKind.DELIVERED
-    assert not report.failures
+    assert parsed.kind is BounceKind.DELIVERED
+    assert not parsed.failures
 
 
-def test_the_same_report_saying_a_failure_is_a_failure() -> None:
-    report = parse_bounce(receipt("bo@shop.example... User unknown\n550 5.1.1 bo@shop.example... User unknown"))
-    assert report.kind is BounceKind.FAILURE
-    assert [r.recipient for r in report.failures] == ["bo@shop.example"]
+@pytest.mark.parametrize(
+    "transcript",
+    [
+        "bo@shop.example... User unknown\n550 5.1.1 bo@shop.example... User unknown",
+        # Success wording beside a failure's (its words in any case) is no receipt.
+        "ann@shop.example... Successfully delivered\nbo@shop.example... User unknown",
+    ],
+    ids=["failure-only", "success-and-failure"],
+)
+def test_the_same_report_saying_a_failure_is_a_failure(transcript: str) -> None:
+    parsed = parse_bounce(receipt(transcript))
+    assert parsed.kind is BounceKind.FAILURE
+    assert "bo@shop.example" in [r.recipient for r in parsed.failures]
 
 
 def courier(reporting: str, status: str, diagnostic: str, remote: str = "") -> bytes:
-    return (
-        "From: Courier mail server at mta.shop.example <@>\nTo: orders@shop.example\n"
-        "Subject: NOTICE: mail delivery status.\nMIME-Version: 1.0\n"
-        "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
-        "--B\n\nYour message to the following recipients cannot be delivered:\n\n"
-        f"<ann@shop.example>:\n <<< {diagnostic}\n\n"
-        f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {reporting}\n\n"
-        f"Final-Recipient: rfc822; ann@shop.example\nAction: failed\nStatus: {status}\n{remote}"
-        f"Diagnostic-Code: unknown; {diagnostic}\n--B--\n"
-    ).encode()
+    return report(
+        "NOTICE: mail delivery status.",
+        f"Your message to the following recipients cannot be delivered:\n\n<ann@shop.example>:\n <<< {diagnostic}",
+        failed(status, f"unknown; {diagnostic}", remote=remote),
+        reporting=reporting,
+    )
 
 
 @pytest.mark.parametrize(

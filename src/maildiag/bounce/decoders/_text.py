@@ -137,7 +137,6 @@ def read(message: Message, family: Family) -> Decoded:
 
 #: A delivery notice's words for a success (Sendmail: "... Successfully delivered").
 _SUCCESS_WORDING = re.compile(r"\bsuccessfully delivered\b", re.IGNORECASE)
-_FAILED_ACTION = re.compile(r"^action: *(?:failed|delayed)", re.IGNORECASE | re.MULTILINE)
 
 
 def _is_receipt(message: Message) -> bool:
@@ -146,13 +145,14 @@ def _is_receipt(message: Message) -> bool:
     RFC 3464 §2.1 wants a group per recipient, but Sendmail's receipt for a local alias it
     expanded (NOTIFY=SUCCESS) carries only the per-message fields, and says in words that
     delivery succeeded. Read from the text, its recipients would be failures; a returned
-    report with no failed or delayed Action and success wording, with no failure wording at
-    all, is a receipt.
+    report whose parts show no sign of a failure (no failed or delayed Action, no quoted
+    reply) and whose text says "successfully delivered" and nothing a failure notice says
+    is a receipt.
     """
-    if not message.parts.dsn or any(_FAILED_ACTION.search(d) for d in message.parts.dsn):
+    if not message.parts.dsn or any(BODY_SIGNS.search(d) for d in message.parts.dsn):
         return False
-    human = message.human[:MAX_TEXT]
-    return _SUCCESS_WORDING.search(human) is not None and _BODY_WORDING.search(human) is None
+    human = message.human
+    return _SUCCESS_WORDING.search(human[:MAX_TEXT]) is not None and not looks_like_bounce_body(human)
 
 
 def text_records(message: Message, family: Family = GENERIC) -> list[Record]:
