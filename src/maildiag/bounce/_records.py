@@ -105,12 +105,12 @@ def finish(rec: Record) -> BounceRecipient:
         found = m.group(2)
         if status is None or (status.endswith(".0.0") and found[0] == status[0]):
             status = found
-        elif status.endswith(".0.0") and found.split(".", 1)[1] != "0.0":
+        elif status.endswith(".0.0") and not found.endswith(".0.0"):
             # A transient reply given up on (Courier: Status 5.0.0 for "451 4.3.0 ..."): the
             # report's X.0.0 says nothing, and the reply's subject and detail mean the same in
             # either class (RFC 3463 §3), so the reason is read from 5.3.0. The reported status
             # stays the report's own.
-            cause_status = f"{status[0]}.{found.split('.', 1)[1]}"
+            cause_status = status[0] + found[1:]
     if status is None:
         sm = STATUS_IN_TEXT.search(text)
         if sm:
