@@ -56,8 +56,9 @@ KNOWN_REASON_MISSES: frozenset[str] = frozenset({
     "lhost-qmail-07.eml:kijitora@example.jp",
     "lhost-sendmail-09.eml:kijitora@example.co.jp",
     # Sendmail's "Deferred: Connection refused by <host>" with 4.4.7 and no SMTP reply is a TCP
-    # refusal (network), not a server's block: a decision taken with the real Sendmail
-    # messages of mta-bounces (docs/bounces.md, "Sendmail, first look"); the label is blocked.
+    # refusal, not a server's block (docs/bounces.md, "Sendmail, first look"); reported as
+    # failed, it was given up after retrying: expired (docs/bounces.md, "Given up after
+    # retries"). The label is blocked.
     "lhost-sendmail-21.eml:kijitora@cat.example.ne.jp",
     "lhost-v5sendmail-01.eml:kijitora@exampl",
     "lhost-v5sendmail-05.eml:kijitora@example.edu",

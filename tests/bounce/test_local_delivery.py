@@ -12,28 +12,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.bounce._reports import failed, report
 
 from maildiag.bounce import BounceKind, parse_bounce
-
-
-def report(subject: str, explanation: str, fields: str, *, reporting: str = "mta.shop.example",
-           returned: str = "") -> bytes:
-    """A multipart/report: the explanation, then the delivery-status part (its per-message
-    Reporting-MTA, then ``fields``), then ``returned`` parts."""
-    return (
-        "Return-Path: <MAILER-DAEMON>\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@mta.shop.example>\n"
-        f"To: orders@shop.example\nSubject: {subject}\nMIME-Version: 1.0\n"
-        "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
-        f"--B\n\n{explanation}\n\n"
-        f"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; {reporting}\n{fields}"
-        f"{returned}--B--\n"
-    ).encode()
-
-
-def failed(status: str, diagnostic: str, *, remote: str = "") -> str:
-    """The delivery-status fields of ann@shop.example's failure."""
-    return (f"\nFinal-Recipient: RFC822; ann@shop.example\nAction: failed\nStatus: {status}\n{remote}"
-            f"Diagnostic-Code: {diagnostic}\n")
 
 
 def x_unix(diagnostic: str) -> bytes:

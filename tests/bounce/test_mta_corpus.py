@@ -17,31 +17,16 @@ from maildiag.bounce import parse_bounce, reasons
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "mta-bounces"
 
-# First look, 2026-12-05 (docs/bounces.md): label -> what maildiag said. Arguable labels
-# (a message given up after repeated "mailbox full" is expired or full?) are kept as measured:
-# a rule that reads every failed action with a 4.x.x status as expired fixes the three
-# "-final" ones but costs the dev corpus's real-world labels 2 to 4 points (docs/bounces.md).
-# The Exim delay warning says only "not yet delivered" (Status 4.0.0), never why: its
-# scenario's cause (connection refused) is not in the message. Fixed since the first look:
-# exim-local-unknown.eml (the Reporting-MTA is a host of the recipient's own domain).
+# First look, 2026-12-05 (docs/bounces.md): label -> what maildiag said. Fixed since: an Exim
+# local unknown user, Sendmail's connection-refused delay and local unknown user, Courier's
+# "Network is down" and "User <ghost> unknown". The nine messages given up after retries were
+# labelled expired before the first look; since the decision on them (docs/bounces.md, "Given
+# up after retries") they are labelled by the last reply the remote gave (mailboxfull,
+# systemerror), expired only where no server replied, and maildiag reads them the same way.
+# Left: Exim's delay warning says only "has not yet been delivered" (Status 4.0.0), never why,
+# so its scenario's cause (connection refused) is not in the message.
 KNOWN_REASON_MISSES = frozenset({
     "exim-connection-refused-delay.eml",   # networkerror -> expired
-    "postfix-connection-refused-final.eml",  # expired -> network
-    "postfix-full-temporary-final.eml",    # expired -> mailbox_full
-    "postfix-temp-failure-final.eml",      # expired -> receiver_error
-    # Sendmail's 20, first look 2026-12-05 (docs/bounces.md); fixed since: the connection-refused
-    # delay warning (blocked -> network) and the local unknown user (receiver_error).
-    "sendmail-connection-refused-final.eml",  # expired -> blocked (network since)
-    "sendmail-full-temporary-final.eml",   # expired -> mailbox_full
-    # Courier's 20, first look 2026-12-05 (docs/bounces.md):
-    "courier-connection-refused-final.eml",  # expired -> undetermined (network since)
-    "courier-full-temporary-final.eml",    # expired -> mailbox_full
-    "courier-temp-failure-final.eml",      # expired -> undetermined (receiver_error since)
-    # Fixed since: the "Network is down" delay (network) and "User <ghost> unknown" (user_unknown).
-    # Since the Courier rules (the cause of a transient reply given up with Status 5.0.0 is read
-    # from the reply's own code), Exim's given-up mailbox-full reads as the cause, as Postfix's,
-    # Sendmail's, Courier's and Sisimai's do: against its scenario label.
-    "exim-full-temporary-final.eml",       # expired -> mailbox_full
 })
 # Non-failures read as failures at the first look.
 # (sendmail-delivered-notice.eml, a return receipt with no per-recipient fields read as a

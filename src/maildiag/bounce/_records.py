@@ -167,6 +167,16 @@ def finish(rec: Record) -> BounceRecipient:
             # domain's MTA wrote the report about its local delivery (Courier's "550 User
             # <ghost> unknown"), so the mailbox does not exist.
             reason = "user_unknown"
+        if reason == "expired" and m is not None:
+            # Given up after retries (Status X.4.7, "retry timeout exceeded", "could not be
+            # delivered for 5 days"), and the report quotes the last reply a server gave,
+            # with its own status: that reply is why it never went (a mailbox that stayed
+            # full, a system that kept failing), so its reading is the reason, as for a
+            # report that quotes it without the giving-up words. A connection never made
+            # (no reply, or a X.4.x one) stays expired.
+            by_reply = reasons.code_reason(m.group(2))
+            if by_reply is not None and by_reply[0] not in _NO_CAUSE:
+                reason = by_reply[0]
         # A receiving provider's own reading of its refusals (data/bounce_rules.toml).
         reason = _provider_rules.apply(reason, status, rec.recipient, rec.remote_mta or remote)
     delayed = _is_delay_warning(rec.action, context)
@@ -199,6 +209,12 @@ def _serves_domain(host: str | None, address: str) -> bool:
     domain = address.rpartition("@")[2].lower()
     return host is not None and "." in domain and (host == domain or host.endswith("." + domain))
 
+
+#: Readings of a quoted reply's status that name no cause a given-up message could be
+#: blamed on: none at all, or the path to the server (RFC 3463 §3.5, X.4.x: a connection
+#: that failed is what "given up" already says; Office 365's "550 5.4.316 Message expired,
+#: connection refused").
+_NO_CAUSE = frozenset({"expired", "undetermined", "delivered", "network"})
 
 #: Reasons that an X-Unix (local delivery program) diagnostic turns into a mailer error.
 _LOCAL_MAILER_REASONS = frozenset({"undetermined", "protocol", "user_unknown", "filtered"})
