@@ -56,7 +56,7 @@ SHOP = "shop@shop.example"
 LOCAL_USERS = ("shop", "rosa")  # the shop (sender) and a customer with a vacation program
 # The MTAs of the committed corpus ("dovecot" is Postfix delivering to Dovecot; it runs only
 # the "-lmtp"/"-lda" scenarios).
-MTAS = ("postfix", "exim", "opensmtpd", "sendmail", "dovecot", "courier")
+MTAS = ("postfix", "exim", "opensmtpd", "sendmail", "dovecot", "courier", "nullmailer")
 PACKAGES = {
     "postfix": ["postfix"],
     "exim": ["exim4-daemon-light"],
@@ -66,9 +66,12 @@ PACKAGES = {
     "courier": ["courier-mta", "courier-authdaemon"],
     # Postfix hands the hosted mailboxes to Dovecot (LMTP, and the LDA through a pipe)
     "dovecot": ["postfix", "dovecot-core", "dovecot-lmtpd"],
+    # a relay-only MTA: everything goes to one smarthost (the loopback remote), bounces too
+    "nullmailer": ["nullmailer"],
 }
 VERSION_OF = {"postfix": "postfix", "exim": "exim4-daemon-light", "opensmtpd": "opensmtpd",
-              "sendmail": "sendmail-bin", "courier": "courier-mta", "dovecot": "dovecot-core"}
+              "sendmail": "sendmail-bin", "courier": "courier-mta", "dovecot": "dovecot-core",
+              "nullmailer": "nullmailer"}
 
 # What the loopback remote answers, by recipient; "rcpt" replies answer RCPT TO, "data" replies
 # answer the end of DATA (the recipient was accepted, the message refused).
@@ -127,6 +130,7 @@ class Scenario:
     note: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     only: tuple[str, ...] = ()  # the MTAs that run it (empty: every MTA that is not ``own_only``)
+    final_note: str = ""  # added to the notes of the final report of a delayed message
 
 
 def _l(addr: str, reason: str, kind: str) -> Label:
@@ -134,6 +138,10 @@ def _l(addr: str, reason: str, kind: str) -> Label:
     if len(reply) >= 2 and reply[0].isdigit():
         return Label(addr, reason, reply[1], reply[0], kind)
     return Label(addr, reason, "-", "-", kind)
+
+
+_GIVEN_UP_NOTE = ("label expired until 2026-12-05 (after the first look): given up after a remote reply is "
+                  "labelled by that reply (docs/bounces.md, section Given up after retries)")
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -151,14 +159,19 @@ SCENARIOS: tuple[Scenario, ...] = (
              (_l("fatima.zahra@customers.example", "spamdetected", "permanent"),), note="refused at end of DATA"),
     Scenario("blocklist", ("gus.olsen@customers.example",),
              (_l("gus.olsen@customers.example", "blocked", "permanent"),)),
+    # Given up after retries: labelled by the last reply the remote gave (the dev corpus's
+    # convention: qmail's "I'm not going to try again" after "450 4.2.2 Mailbox Full" is
+    # mailboxfull there), and expired only when no server replied (connection-refused).
     Scenario("temp-failure", ("hana.sato@customers.example",),
-             (_l("hana.sato@customers.example", "expired", "temporary"),),
+             (_l("hana.sato@customers.example", "systemerror", "temporary"),),
              delayed=(_l("hana.sato@customers.example", "systemerror", "temporary"),),
-             note="451 on every try: delay warning, then given up when the queue lifetime ends"),
+             note="451 on every try: delay warning, then given up when the queue lifetime ends",
+             final_note=_GIVEN_UP_NOTE),
     Scenario("full-temporary", ("ivan.petrov@customers.example",),
-             (_l("ivan.petrov@customers.example", "expired", "temporary"),),
+             (_l("ivan.petrov@customers.example", "mailboxfull", "temporary"),),
              delayed=(_l("ivan.petrov@customers.example", "mailboxfull", "temporary"),),
-             note="452 on every try: delay warning, then given up when the queue lifetime ends"),
+             note="452 on every try: delay warning, then given up when the queue lifetime ends",
+             final_note=_GIVEN_UP_NOTE),
     Scenario("connection-refused", ("jules.martin@down.example",),
              (_l("jules.martin@down.example", "expired", "temporary"),),
              delayed=(_l("jules.martin@down.example", "networkerror", "temporary"),),
@@ -269,6 +282,14 @@ def remote_server() -> Iterator[None]:
                 stage, reply = REMOTE.get(rcpt.lower(), ("", ""))
                 if stage == "data":
                     return reply
+            for rcpt in envelope.rcpt_tos:
+                local, _, domain = rcpt.lower().rpartition("@")
+                if domain == "shop.example" and local in LOCAL_USERS:
+                    # A relay-only MTA (nullmailer) sends everything here, its bounces to the
+                    # shop too: deliver those as a final MTA does, with the Return-Path
+                    # (RFC 5321 §4.4) that tells a bounce (<>) from a message.
+                    sender = envelope.mail_from.strip("<>")  # aiosmtpd gives the null sender as "<>"
+                    deliver(local, f"Return-Path: <{sender}>\r\n".encode() + envelope.original_content)
             return "250 2.0.0 Message accepted for delivery"
 
     if not port_free(REMOTE_PORT) or not port_free(REFUSED_PORT):
@@ -280,6 +301,14 @@ def remote_server() -> Iterator[None]:
         yield
     finally:
         controller.stop()
+
+
+def deliver(user: str, raw: bytes) -> None:
+    """Write ``raw`` into ``user``'s Maildir/new (tmp first, then rename: the Maildir way)."""
+    maildir = Path(pwd.getpwnam(user).pw_dir) / "Maildir"
+    name = f"{time.time_ns()}.{os.getpid()}.remote"
+    (maildir / "tmp" / name).write_bytes(raw.replace(b"\r\n", b"\n"))
+    os.rename(maildir / "tmp" / name, maildir / "new" / name)
 
 
 def make_users() -> None:
@@ -350,6 +379,10 @@ class MTA:
     own_only = False  # runs only the scenarios that name it (``Scenario.only``)
     refused_host = "127.0.0.1"  # where the connection-refused port is (see Sendmail)
     sendmail: tuple[str, ...] = ("/usr/sbin/sendmail",)  # the submission command
+    warns = True  # sends delay warnings (phase 1 waits for them)
+    # Labels of this MTA's own behaviour, by scenario and report kind, where the scenario
+    # table's do not describe what it did (set before the first look at its messages).
+    relabel: dict[str, dict[str, tuple[Label, ...]]] = {}
 
     def runs(self, scenario: Scenario) -> bool:
         return self.name in scenario.only if (scenario.only or self.own_only) else True
@@ -824,8 +857,77 @@ class Courier(MTA):
         time.sleep(1)
 
 
+class Nullmailer(MTA):
+    """A relay-only MTA: every message goes to one smarthost, which is the loopback remote.
+
+    Nothing is delivered locally and there is one route, so the scenarios that need a local
+    mailbox, a second route (connection refused) or DNS (host not found) do not run. A
+    permanent refusal, or a message older than ``queuelifetime``, is bounced by
+    nullmailer-dsn to the sender, through the same smarthost (the remote delivers it to the
+    shop's Maildir).
+    """
+
+    name = "nullmailer"
+    # No delay warning before the queue lifetime ends; then nullmailer-dsn writes the given-up
+    # report as a delay notification (a 4.x.x status makes it one: Action: delayed, "a final
+    # delivery status notification will be generated"), though the message is moved to the
+    # failed queue and never tried again. That report is kept as it is: "-delay".
+    warns = False
+    # Its SMTP module gives a message up at the first refused RCPT TO: all three recipients of
+    # "two-failures" come back failed with liam's "550 5.1.1 <liam...>" reply. The other two
+    # mailboxes were never asked (the remote would have refused maya as full and taken nora),
+    # so nothing is known about them: the cause is not theirs (undefined, not hard).
+    relabel = {"two-failures": {"failure": (
+        _l("liam.ortiz@customers.example", "userunknown", "permanent"),
+        Label("maya.roth@customers.example", "undefined", "-", "-", "permanent"),
+        Label("nora.quinn@customers.example", "undefined", "-", "-", "permanent"),
+    )}}
+    etc = Path("/etc/nullmailer")
+    trigger = "/var/spool/nullmailer/trigger"
+    kick = f"timeout 2 sh -c 'printf x > {trigger}'"
+    needs_local = ("host-not-found", "connection-refused", "local-unknown", "relayed-notice", "vacation",
+                   "delivered-notice", "customer-reply")
+    process: subprocess.Popen[bytes] | None = None
+
+    def runs(self, scenario: Scenario) -> bool:
+        return super().runs(scenario) and scenario.name not in self.needs_local
+
+    def configure(self) -> None:
+        Path("/etc/mailname").write_text("mta.shop.example\n")  # Debian's nullmailer reads it, not "me"
+        control = {
+            "remotes": f"127.0.0.1 smtp --port={REMOTE_PORT}",
+            "defaultdomain": "shop.example",
+            "adminaddr": "",  # else every local address is rewritten to it
+            "pausetime": "2", "maxpause": "4",
+            "queuelifetime": "3600",  # phase 1: temporary failures stay queued
+        }
+        for name, text in control.items():
+            (self.etc / name).write_text(text + "\n")
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["setpriv", "--reuid=mail", "--regid=mail", "--init-groups",
+                                         "/usr/sbin/nullmailer-send"])
+        time.sleep(1)
+
+    def expire(self) -> None:
+        # Control files are reread each queue run. The lifetime must end for the deferred
+        # messages (submitted a while ago) but not for the bounces it makes, which are queued
+        # as new messages: a bounce older than the lifetime would be given up in turn, and a
+        # bounce's bounce (null sender) goes nowhere.
+        time.sleep(15)
+        (self.etc / "queuelifetime").write_text("10\n")
+        sh(self.kick, check=False)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
 MTA_CLASSES: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD,
-                                    "sendmail": Sendmail, "dovecot": Dovecot, "courier": Courier}
+                                    "sendmail": Sendmail, "dovecot": Dovecot, "courier": Courier,
+                                    "nullmailer": Nullmailer}
 
 
 # -- collecting -----------------------------------------------------------------------------------
@@ -891,7 +993,7 @@ def collect(mta: MTA, files: list[Path], phase: int, out: Path, rows: list[dict[
             continue
         seen.add(name)
         (out / name).write_bytes(raw)
-        labels = labels_for(scenario, report, phase)
+        labels = mta.relabel.get(scenario.name, {}).get(report) or labels_for(scenario, report, phase)
         kind = " ".join(lab.kind for lab in labels)
         failure = bool(labels) and labels[0].kind in ("permanent", "temporary")
         rows.append({
@@ -909,7 +1011,9 @@ def collect(mta: MTA, files: list[Path], phase: int, out: Path, rows: list[dict[
             "report": {"delay": "delay warning", "failure": "final bounce", "success": "success DSN",
                        "autoreply": "auto-reply", "message": "ordinary message"}[report],
             "remote_reply": " | ".join(REMOTE[a][1] for a in scenario.rcpts if a in REMOTE),
-            "notes": scenario.note.replace("127.0.0.1:", f"{mta.refused_host}:"),
+            "notes": "; ".join(filter(None, (
+                scenario.note.replace("127.0.0.1:", f"{mta.refused_host}:"),
+                scenario.final_note if suffix == "-final" else ""))),
         })
 
 
@@ -943,8 +1047,8 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
             # Phase 1: immediate bounces, delay warnings, notices, the auto-reply, the message.
             def phase1_done(files: list[Path]) -> bool:
                 got = {name for name, _ in reports(files)}
-                return all(s.name in got for s in sent) and all(
-                    (s.name, "delay") in reports(files) for s in sent if s.delayed)
+                return all(s.name in got for s in sent if not s.delayed or mta.warns) and all(
+                    (s.name, "delay") in reports(files) for s in sent if s.delayed and mta.warns)
 
             phase1 = wait_for(phase1_done, 90, mta.kick)
             seen: set[str] = set()
@@ -953,7 +1057,8 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
             # Phase 2: the queue lifetime ends, the deferred messages are given up.
             mta.expire()
             phase2 = [p for p in wait_for(
-                lambda files: all((s.name, "failure") in reports(files) for s in sent if s.delayed), 90, mta.kick)
+                lambda files: all((s.name, "failure" if mta.warns else "delay") in reports(files)
+                                  for s in sent if s.delayed), 90, mta.kick)
                 if p.name not in done]
             collect(mta, phase2, 2, out, rows, seen, version_text)
             mta.stop()
@@ -974,7 +1079,8 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
                      "courier": ("/etc/courier", "/var/lib/courier", "/var/spool/courier", "/etc/authlib",
                                  "/run/courier"),
                      "dovecot": ("/etc/postfix", "/var/spool/postfix", "/var/lib/postfix", "/etc/dovecot",
-                                 "/var/tmp/maildiag-vmail", "/var/log/maildiag-dovecot.log", "/var/lib/dovecot")}
+                                 "/var/tmp/maildiag-vmail", "/var/log/maildiag-dovecot.log", "/var/lib/dovecot"),
+                     "nullmailer": ("/etc/nullmailer", "/var/spool/nullmailer")}
         if set(PACKAGES[name]) <= added:
             for leftover in map(Path, leftovers[name]):
                 if leftover.is_dir():
