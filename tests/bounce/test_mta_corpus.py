@@ -24,12 +24,10 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "mta-bounces"
 # up after retries") they are labelled by the last reply the remote gave (mailboxfull,
 # systemerror), expired only where no server replied, and maildiag reads them the same way.
 # Left: Exim's delay warning says only "has not yet been delivered" (Status 4.0.0), never why,
-# so its scenario's cause (connection refused) is not in the message.
+# so its scenario's cause (connection refused) is not in the message. nullmailer's first-look
+# miss (the two recipients it gave up with liam's reply, read as liam's cause) is fixed since.
 KNOWN_REASON_MISSES = frozenset({
     "exim-connection-refused-delay.eml",   # networkerror -> expired
-    # nullmailer's 10, first look 2026-12-05 (docs/bounces.md): the two recipients it gave up
-    # with liam's reply were read as liam's cause.
-    "nullmailer-two-failures.eml",         # userunknown undefined undefined -> user_unknown x3
 })
 # Non-failures read as failures at the first look.
 # (sendmail-delivered-notice.eml, a return receipt with no per-recipient fields read as a

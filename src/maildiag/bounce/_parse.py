@@ -27,7 +27,7 @@ from maildiag.bounce import decoders
 from maildiag.bounce._limits import DEFAULT_MAX_BYTES, MAX_RECIPIENTS, MAX_TEXT
 from maildiag.bounce._mime import has_message_headers, header_text, original_message, parse_bytes
 from maildiag.bounce._model import BounceKind, BounceRecipient, BounceReport
-from maildiag.bounce._records import finish
+from maildiag.bounce._records import finish, not_theirs
 from maildiag.bounce.decoders import Message
 from maildiag.bounce.decoders._text import looks_like_bounce_body
 from maildiag.model import Finding
@@ -190,7 +190,7 @@ def parse_message(msg: email.message.Message, source: str | None, depth: int = 0
         # A bounce of a bounce: the returned report's own reading, under this notice's subject.
         return BounceReport(BounceKind.FAILURE, found.recipients, found.decoder, subject, message_id,
                             found.findings, source)
-    recipients = tuple(finish(r) for r in found.records[:MAX_RECIPIENTS])
+    recipients = not_theirs(tuple(finish(r) for r in found.records[:MAX_RECIPIENTS]))
     findings: tuple[Finding, ...] = ()
     if found.kind is BounceKind.FAILURE and not recipients:
         findings = (catalog.make("bounce.no_recipient", {"subject": subject}),)

@@ -204,6 +204,33 @@ def finish(rec: Record) -> BounceRecipient:
     )
 
 
+#: The mailbox a reply is about, as it names it first ("550 5.1.1 <liam@example.org>: ...").
+_NAMED_MAILBOX = re.compile(r"<([^<>\s@]{1,64}@[^<>\s@]{1,255})>")
+
+
+def not_theirs(recipients: tuple[BounceRecipient, ...]) -> tuple[BounceRecipient, ...]:
+    """Recipients failed by a reply about *another* recipient of the same report: no cause.
+
+    An MTA that gives a whole message up at the first refused RCPT TO (nullmailer) reports
+    every recipient failed with that one reply ("550 5.1.1 <liam@...>: no mailbox" for maya
+    and nora too). The reply names its own mailbox (RFC 5321 §4.2 replies commonly quote it):
+    when that is another recipient of this report, the cause is not this recipient's, so its
+    reason is undetermined and it is not hard, and a shop does not drop a good address. A
+    reply naming an address that is no recipient here (an alias's forward target) stays.
+    """
+    if len(recipients) < 2:
+        return recipients
+    addresses = {r.recipient.lower() for r in recipients}
+    out = []
+    for r in recipients:
+        m = _NAMED_MAILBOX.search(r.diagnostic or "")
+        named = m.group(1).lower() if m else None
+        if named is not None and named != r.recipient.lower() and named in addresses and r.is_failure:
+            r = dataclasses.replace(r, reason="undetermined", hard=False)
+        out.append(r)
+    return tuple(out)
+
+
 def _serves_domain(host: str | None, address: str) -> bool:
     """True when ``host`` is the address's domain or a host under it (mta.shop.example)."""
     domain = address.rpartition("@")[2].lower()
