@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuild tests/corpora/mta-bounces: real bounces written by real MTAs on loopback.
 
-    sudo python3 scripts/make_mta_bounces.py [--mta postfix,exim,opensmtpd,sendmail,dovecot,courier] [--out DIR]
+    sudo python3 scripts/make_mta_bounces.py [--mta postfix,exim,opensmtpd,sendmail,dovecot,courier,nullmailer,dma] [--out DIR]
 
 Debian 12, as root, with Debian's package mirror reachable (nothing else is needed: there is no
 other network, and the system resolver may answer NXDOMAIN for every name, which this script
@@ -56,7 +56,7 @@ SHOP = "shop@shop.example"
 LOCAL_USERS = ("shop", "rosa")  # the shop (sender) and a customer with a vacation program
 # The MTAs of the committed corpus ("dovecot" is Postfix delivering to Dovecot; it runs only
 # the "-lmtp"/"-lda" scenarios).
-MTAS = ("postfix", "exim", "opensmtpd", "sendmail", "dovecot", "courier", "nullmailer")
+MTAS = ("postfix", "exim", "opensmtpd", "sendmail", "dovecot", "courier", "nullmailer", "dma")
 PACKAGES = {
     "postfix": ["postfix"],
     "exim": ["exim4-daemon-light"],
@@ -68,10 +68,11 @@ PACKAGES = {
     "dovecot": ["postfix", "dovecot-core", "dovecot-lmtpd"],
     # a relay-only MTA: everything goes to one smarthost (the loopback remote), bounces too
     "nullmailer": ["nullmailer"],
+    "dma": ["dma"],  # the DragonFly Mail Agent, here relay-only too (NULLCLIENT)
 }
 VERSION_OF = {"postfix": "postfix", "exim": "exim4-daemon-light", "opensmtpd": "opensmtpd",
               "sendmail": "sendmail-bin", "courier": "courier-mta", "dovecot": "dovecot-core",
-              "nullmailer": "nullmailer"}
+              "nullmailer": "nullmailer", "dma": "dma"}
 
 # What the loopback remote answers, by recipient; "rcpt" replies answer RCPT TO, "data" replies
 # answer the end of DATA (the recipient was accepted, the message refused).
@@ -380,11 +381,15 @@ class MTA:
     refused_host = "127.0.0.1"  # where the connection-refused port is (see Sendmail)
     sendmail: tuple[str, ...] = ("/usr/sbin/sendmail",)  # the submission command
     warns = True  # sends delay warnings (phase 1 waits for them)
+    given_up_as = "failure"  # the report kind of a message given up at the end of its lifetime
+    skip: tuple[str, ...] = ()  # scenarios this MTA cannot run
     # Labels of this MTA's own behaviour, by scenario and report kind, where the scenario
     # table's do not describe what it did (set before the first look at its messages).
     relabel: dict[str, dict[str, tuple[Label, ...]]] = {}
 
     def runs(self, scenario: Scenario) -> bool:
+        if scenario.name in self.skip:
+            return False
         return self.name in scenario.only if (scenario.only or self.own_only) else True
 
     def install(self) -> None:
@@ -857,6 +862,12 @@ class Courier(MTA):
         time.sleep(1)
 
 
+#: What a relay-only MTA (one smarthost, no local delivery) cannot run: a second route, DNS, a
+#: local mailbox.
+RELAY_ONLY_SKIP = ("host-not-found", "connection-refused", "local-unknown", "relayed-notice", "vacation",
+                   "delivered-notice", "customer-reply")
+
+
 class Nullmailer(MTA):
     """A relay-only MTA: every message goes to one smarthost, which is the loopback remote.
 
@@ -873,6 +884,7 @@ class Nullmailer(MTA):
     # delivery status notification will be generated"), though the message is moved to the
     # failed queue and never tried again. That report is kept as it is: "-delay".
     warns = False
+    given_up_as = "delay"
     # Its SMTP module gives a message up at the first refused RCPT TO: all three recipients of
     # "two-failures" come back failed with liam's "550 5.1.1 <liam...>" reply. The other two
     # mailboxes were never asked (the remote would have refused maya as full and taken nora),
@@ -885,12 +897,8 @@ class Nullmailer(MTA):
     etc = Path("/etc/nullmailer")
     trigger = "/var/spool/nullmailer/trigger"
     kick = f"timeout 2 sh -c 'printf x > {trigger}'"
-    needs_local = ("host-not-found", "connection-refused", "local-unknown", "relayed-notice", "vacation",
-                   "delivered-notice", "customer-reply")
+    skip = RELAY_ONLY_SKIP
     process: subprocess.Popen[bytes] | None = None
-
-    def runs(self, scenario: Scenario) -> bool:
-        return super().runs(scenario) and scenario.name not in self.needs_local
 
     def configure(self) -> None:
         Path("/etc/mailname").write_text("mta.shop.example\n")  # Debian's nullmailer reads it, not "me"
@@ -925,9 +933,36 @@ class Nullmailer(MTA):
             self.process = None
 
 
+class Dma(MTA):
+    """The DragonFly Mail Agent, relay-only (NULLCLIENT) to the loopback remote, like nullmailer.
+
+    It delivers each recipient in its own process, so "two-failures" would come back as two
+    one-recipient bounces, the same as "user-unknown" and "mailbox-full": not run. It sends no
+    delay warning and gives a message up when its queue file is older than five days
+    (MAX_TIMEOUT, compiled in): ``expire`` ages the queue files by five days and flushes.
+    """
+
+    name = "dma"
+    warns = False
+    kick = "dma -q"
+    skip = (*RELAY_ONLY_SKIP, "two-failures")
+
+    def configure(self) -> None:
+        Path("/etc/dma/dma.conf").write_text(
+            f"SMARTHOST 127.0.0.1\nPORT {REMOTE_PORT}\nMAILNAME mta.shop.example\nNULLCLIENT\n")
+
+    def expire(self) -> None:
+        sh("find /var/spool/dma -type f -exec touch -d '6 days ago' {} +", check=False)
+        sh("dma -q", check=False)
+
+    def stop(self) -> None:
+        sh("pkill -x dma", check=False)
+        time.sleep(1)
+
+
 MTA_CLASSES: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD,
                                     "sendmail": Sendmail, "dovecot": Dovecot, "courier": Courier,
-                                    "nullmailer": Nullmailer}
+                                    "nullmailer": Nullmailer, "dma": Dma}
 
 
 # -- collecting -----------------------------------------------------------------------------------
@@ -1057,8 +1092,8 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
             # Phase 2: the queue lifetime ends, the deferred messages are given up.
             mta.expire()
             phase2 = [p for p in wait_for(
-                lambda files: all((s.name, "failure" if mta.warns else "delay") in reports(files)
-                                  for s in sent if s.delayed), 90, mta.kick)
+                lambda files: all((s.name, mta.given_up_as) in reports(files) for s in sent if s.delayed),
+                90, mta.kick)
                 if p.name not in done]
             collect(mta, phase2, 2, out, rows, seen, version_text)
             mta.stop()
@@ -1080,7 +1115,8 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
                                  "/run/courier"),
                      "dovecot": ("/etc/postfix", "/var/spool/postfix", "/var/lib/postfix", "/etc/dovecot",
                                  "/var/tmp/maildiag-vmail", "/var/log/maildiag-dovecot.log", "/var/lib/dovecot"),
-                     "nullmailer": ("/etc/nullmailer", "/var/spool/nullmailer")}
+                     "nullmailer": ("/etc/nullmailer", "/var/spool/nullmailer"),
+                     "dma": ("/etc/dma", "/var/spool/dma")}
         if set(PACKAGES[name]) <= added:
             for leftover in map(Path, leftovers[name]):
                 if leftover.is_dir():
