@@ -23,18 +23,18 @@ import email.policy
 import sys
 from pathlib import Path
 
-from bench_bounce import DEFAULT_CORPUS, FAILURE_KINDS, Row, load, run_flufl, run_maildiag, score
+from bench_bounce import DEFAULT_CORPUS, FAILURE_KINDS, Found, Row, load, run_flufl, run_maildiag, score
 
 from maildiag.bounce import parse_bounce
 
 
-def _flufl(data: bytes) -> tuple[str, dict[str, tuple[str, bool]]]:
+def _flufl(data: bytes) -> Found:
     """flufl.bounce, counting a crash (it raises IndexError on a message without From) as
     finding nothing."""
     try:
         return run_flufl(data)
     except Exception:
-        return "not_a_bounce", {}
+        return "not_a_bounce", {}, {}
 
 
 def _text_part(raw: bytes) -> tuple[email.message.Message, str | None]:
