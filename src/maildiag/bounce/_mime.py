@@ -469,9 +469,14 @@ def _lower_in_place(text: str) -> str:
 
 
 def _names_who_missed_it(lowered: str, pos: int) -> bool:
-    """True when the marker at ``pos`` heads the failure list, not the returned copy: "the
-    following addresses did not receive a copy of your message:"."""
-    return lowered[max(0, pos - 16) : pos].rstrip().endswith(("receive a", "received a", "get a", "got a"))
+    """True when the marker at ``pos`` is a sentence about the message, not the heading of its
+    returned copy: the failure list's heading ("the following addresses did not receive a
+    copy of your message:"), or advice ("Please do not resend your original message.",
+    Symantec's gateway, before the words that say it is still trying)."""
+    return lowered[max(0, pos - 16) : pos].rstrip().endswith(_NOT_A_HEADING)
+
+
+_NOT_A_HEADING = ("receive a", "received a", "get a", "got a", "resend", "re-send")
 
 
 def read_fields(text: str) -> Iterator[tuple[str, str]]:

@@ -276,7 +276,8 @@ def _smtp_command(*texts: str) -> str | None:
 _DELAY_WORDING = (
     "has not yet been delivered", "attempts will continue", "will keep trying", "still being retried",
     "could not send message for past", "message still undelivered", "this is a warning message only",
-    "delivery has been delayed", "delivery is delayed", "will be retried",
+    "delivery has been delayed", "delivery is delayed", "will be retried", "continue to try",
+    "has been postponed",
 )
 
 

@@ -222,7 +222,44 @@ def text_records(message: Message, family: Family = GENERIC) -> list[Record]:
     own = header_addresses(msg, "To") - returned_from
     mine = blocks_by_address(human, own, set()) if len(own) == 1 else {}
     # A "To: address" line is a quoted header of the bounce itself, not an explanation.
-    return [Record(a, context=b) for a, b in mine.items() if not _is_to_line(b)]
+    found = [Record(a, context=b) for a, b in mine.items() if not _is_to_line(b)]
+    return found or _bare_names(message)
+
+
+#: A failure list that names mailboxes without their domain, under a heading that says
+#: "deliver" and ends in ":" (within 300 characters, maybe over lines): AOL's "... could not
+#: be delivered because they are not accepting mail from x@example.com:\n\tscreenname",
+#: Yale's "Message not delivered to the following:\n\n userx    No matches to nameserver
+#: query". Indented names, one per line.
+_BARE_LIST = re.compile(
+    r"deliver[^:]{0,300}:[ \t]*\n(?:[ \t]*\n){0,2}((?:[ \t]+[a-z0-9][a-z0-9._+-]{0,63}(?:[ \t][^\n]*)?\n){1,20})",
+    re.IGNORECASE,
+)
+_BARE_NAME = re.compile(r"[ \t]+([a-z0-9][a-z0-9._+-]{0,63})", re.IGNORECASE)
+
+
+def _bare_names(message: Message) -> list[Record]:
+    """The last resort: names listed without a domain by the recipient's own mail system.
+
+    A mailer daemon that names its own users leaves out its domain (RFC 5321 §4.1.2 allows a
+    local part alone only inside that system). The notice comes from that domain's daemon, so
+    the mailbox is the name at the daemon's organisational domain (``MAILER-DAEMON@AOL.com``:
+    ``screenname@aol.com``). Only when the notice names no address at all.
+    """
+    sender = header_addresses(message.msg, "From")
+    if len(sender) != 1:
+        return []
+    local, _, domain = next(iter(sender)).rpartition("@")
+    if local.lower() not in DAEMON_LOCALS or "." not in domain:
+        return []
+    m = _BARE_LIST.search(message.human[:MAX_TEXT])
+    if m is None:
+        return []
+    from maildiag._doctor.dmarc import org_domain  # the Public Suffix List, loaded on first use
+
+    home = org_domain(domain)
+    names = dict.fromkeys(n.group(1).lower() for n in map(_BARE_NAME.match, m.group(1).splitlines()) if n)
+    return [Record(f"{name}@{home}", context=m.group(0)) for name in names]
 
 
 #: How deep a bounce of a bounce is read (the returned message being itself a report).
