@@ -56,7 +56,7 @@ SHOP = "shop@shop.example"
 LOCAL_USERS = ("shop", "rosa")  # the shop (sender) and a customer with a vacation program
 # The MTAs of the committed corpus ("dovecot" is Postfix delivering to Dovecot; it runs only
 # the "-lmtp"/"-lda" scenarios).
-MTAS = ("postfix", "exim", "opensmtpd", "sendmail", "dovecot", "courier", "nullmailer", "dma")
+MTAS = ("postfix", "exim", "opensmtpd", "sendmail", "dovecot", "courier", "nullmailer", "dma", "haraka")
 PACKAGES = {
     "postfix": ["postfix"],
     "exim": ["exim4-daemon-light"],
@@ -69,6 +69,7 @@ PACKAGES = {
     # a relay-only MTA: everything goes to one smarthost (the loopback remote), bounces too
     "nullmailer": ["nullmailer"],
     "dma": ["dma"],  # the DragonFly Mail Agent, here relay-only too (NULLCLIENT)
+    "haraka": [],  # from npm (Node.js), not a Debian package: see Haraka.install
 }
 VERSION_OF = {"postfix": "postfix", "exim": "exim4-daemon-light", "opensmtpd": "opensmtpd",
               "sendmail": "sendmail-bin", "courier": "courier-mta", "dovecot": "dovecot-core",
@@ -395,6 +396,9 @@ class MTA:
     def install(self) -> None:
         sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "
            + " ".join(PACKAGES[self.name]) + " vacation")
+
+    def version_text(self) -> str:
+        return version(VERSION_OF[self.name])
 
     def submit(self, scenario: Scenario) -> bool:
         """Submit the scenario's message; False when the MTA refused it at once (no bounce)."""
@@ -960,9 +964,87 @@ class Dma(MTA):
         time.sleep(1)
 
 
+HARAKA_VERSION = "3.3.4"
+
+
+class Haraka(MTA):
+    """Haraka (Node.js, from npm), relaying for loopback clients, routed by a small plugin.
+
+    Not a Debian package: ``npm install Haraka`` into a scratch directory (the npm registry is
+    the one network this needs besides Debian's). Submission is by SMTP; a plugin makes every
+    client a relay client and routes every domain to the loopback remote, ``down.example`` to
+    the refused port, and leaves ``no-such-domain.example`` to DNS (NXDOMAIN). Its bounces go
+    out through the same route, to the remote, which delivers them to the shop's Maildir. No
+    local delivery (so no vacation, receipts or local user), no delay warnings; temporary
+    failures are retried twice, five seconds apart (its shortest interval), then bounced.
+    """
+
+    name = "haraka"
+    warns = False
+    skip = ("local-unknown", "relayed-notice", "vacation", "delivered-notice", "customer-reply")
+    port = 2595
+    home = Path("/var/tmp/maildiag-haraka")
+    process: subprocess.Popen[bytes] | None = None
+
+    def install(self) -> None:
+        super().install()  # vacation, for make_users
+        if shutil.which("npm") is None:
+            sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm")
+        self.home.mkdir(parents=True, exist_ok=True)
+        sh(f"npm install --no-audit --no-fund --prefix {self.home} Haraka@{HARAKA_VERSION}")
+
+    def version_text(self) -> str:
+        return HARAKA_VERSION + " (npm)"
+
+    def configure(self) -> None:
+        srv = self.home / "srv"
+        sh(f"{self.home}/node_modules/.bin/haraka -i {srv}", stdout=subprocess.DEVNULL)
+        (srv / "plugins" / "maildiag_loopback.js").write_text(textwrap.dedent(f"""\
+            // Loopback routing for scripts/make_mta_bounces.py (maildiag).
+            exports.hook_connect = function (next, connection) {{
+                connection.relaying = true
+                next()
+            }}
+            exports.hook_rcpt = function (next) {{
+                next(OK)
+            }}
+            exports.hook_get_mx = function (next, hmail, domain) {{
+                if (domain === 'down.example') return next(OK, {{ exchange: '127.0.0.1', port: {REFUSED_PORT} }})
+                if (domain === 'no-such-domain.example') return next()
+                return next(OK, {{ exchange: '127.0.0.1', port: {REMOTE_PORT} }})
+            }}
+            """))
+        config = {"plugins": "maildiag_loopback", "smtp.ini": f"listen=127.0.0.1:{self.port}\nnodes=0",
+                  "me": "mta.shop.example", "outbound.ini": "temp_fail_intervals=5s*2\nenable_tls=false"}
+        for name, text in config.items():
+            (srv / "config" / name).write_text(text + "\n")
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([f"{self.home}/node_modules/.bin/haraka", "-c", str(self.home / "srv")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 30
+        while port_free(self.port) and time.monotonic() < end:
+            time.sleep(0.5)
+
+    def submit(self, scenario: Scenario) -> bool:
+        import smtplib
+
+        print(f"+ SMTP to 127.0.0.1:{self.port}: {scenario.sender} -> {' '.join(scenario.rcpts)}", flush=True)
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
+            # SMTP lines end in CRLF (RFC 5321 §2.3.8); Haraka refuses a bare LF.
+            client.sendmail(scenario.sender, list(scenario.rcpts), message(scenario).replace(b"\n", b"\r\n"))
+        return True
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
 MTA_CLASSES: dict[str, type[MTA]] = {"postfix": Postfix, "exim": Exim, "opensmtpd": OpenSMTPD,
                                     "sendmail": Sendmail, "dovecot": Dovecot, "courier": Courier,
-                                    "nullmailer": Nullmailer, "dma": Dma}
+                                    "nullmailer": Nullmailer, "dma": Dma, "haraka": Haraka}
 
 
 # -- collecting -----------------------------------------------------------------------------------
@@ -1068,7 +1150,7 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
     hosts_before = hosts.read_bytes()
     try:
         mta.install()
-        version_text = version(VERSION_OF[name])
+        version_text = mta.version_text()
         make_users()
         mta.configure()
         with remote_server():
@@ -1116,7 +1198,8 @@ def run_mta(name: str, out: Path, rows: list[dict[str, str]], refusals: list[str
                      "dovecot": ("/etc/postfix", "/var/spool/postfix", "/var/lib/postfix", "/etc/dovecot",
                                  "/var/tmp/maildiag-vmail", "/var/log/maildiag-dovecot.log", "/var/lib/dovecot"),
                      "nullmailer": ("/etc/nullmailer", "/var/spool/nullmailer"),
-                     "dma": ("/etc/dma", "/var/spool/dma")}
+                     "dma": ("/etc/dma", "/var/spool/dma"),
+                     "haraka": (str(Haraka.home),)}
         if set(PACKAGES[name]) <= added:
             for leftover in map(Path, leftovers[name]):
                 if leftover.is_dir():
