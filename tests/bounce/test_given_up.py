@@ -84,3 +84,13 @@ def test_the_reported_status_is_kept() -> None:
     # The report's own status stays what it said (RFC 3464 §2.3.4); only the reason is read
     # from the reply it quotes.
     assert (failure.status, failure.reply_code) == ("4.4.7", 452)
+
+
+def test_no_mx_took_the_connection_is_expired_whatever_the_status() -> None:
+    # Haraka gives up a refused connection with "Status: 5.1.2 (550 Tried all MXs ...)": its
+    # own X.1.2 (RFC 3463 §3.2, bad destination system) would read as a missing domain, a
+    # hard bounce; the words say every MX was tried.
+    fields = ("\nFinal-Recipient: rfc822;ann@shop.example\nAction: failed\n"
+              "Status: 5.1.2 (550 Tried all MXs shop.example)\n")
+    (failure,) = parse_bounce(report("Mail delivery failed", "", fields)).failures
+    assert (failure.reason, failure.hard, failure.status) == ("expired", False, "5.1.2")

@@ -32,9 +32,9 @@ KNOWN_REASON_MISSES = frozenset({
     # last 432000 seconds. Giving up.", not the remote's reply (the scenario's cause).
     "dma-full-temporary-final.eml",        # mailboxfull -> expired
     "dma-temp-failure-final.eml",          # systemerror -> expired
-    # Haraka's 12, first look 2026-12-05: "Status: 5.1.2 (550 Tried all MXs ...)" for a refused
-    # connection given up; a report of two refused recipients with no status or reply at all.
-    "haraka-connection-refused-final.eml",  # expired -> domain_not_found (hard)
+    # Haraka's 12, first look 2026-12-05: a report of two refused recipients with no status or
+    # reply at all. (Fixed since: "Status: 5.1.2 (550 Tried all MXs ...)" for a refused
+    # connection given up, read as domain_not_found and hard.)
     "haraka-two-failures.eml",             # userunknown mailboxfull -> undetermined undetermined
 })
 # Non-failures read as failures at the first look.

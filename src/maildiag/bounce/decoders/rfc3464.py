@@ -147,14 +147,15 @@ def enrich_from_text(records: list[Record], human: str, senders: set[str]) -> No
     It fills a missing diagnostic, and it often names the SMTP stage the DSN fields leave
     out (Postfix: "in reply to RCPT TO command").
     """
-    if not human:
+    if not human.strip():
         return
     blocks = blocks_by_address(human, {r.recipient.lower() for r in records}, senders)
     for r in records:
         block = blocks.get(r.recipient.lower(), "")
         r.scope = block or (human if len(records) == 1 else "")
         if not r.diagnostic:
-            r.context = block or human
+            # After the Status field's own comment ("5.1.2 (550 Tried all MXs ...)"), if any.
+            r.context = f"{r.context} {block or human}" if r.context else block or human
 
 
 def decode(message: Message) -> Decoded | None:
