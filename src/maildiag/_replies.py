@@ -331,7 +331,7 @@ def classify(
     """
     found = _text_match(text)
     if found is not None and found[1].definite:
-        return _given_up(found[0], text, action, reply_code)
+        return found[0]
     by_text = found[0] if found is not None else None
     m = STATUS.match((status or "").strip())
     if found is not None and found[1].weak and m is not None and m.group(2) not in ("0", "1"):
@@ -358,7 +358,7 @@ def classify(
         # A X.4.x status (RFC 3463 §3.5, network and routing) with no SMTP reply: the host
         # refused the TCP connection itself (Sendmail's "Deferred: Connection refused by
         # [host]"), which no server's policy said. A blocking server replies (554...).
-        return _given_up("network", text, action, reply_code)
+        return "network"
     if reason in ("undetermined", "policy") and command in ("CONN", "HELO", "EHLO"):
         # Refused before any address was given: the sending host itself is refused.
         return "blocked"
@@ -369,28 +369,8 @@ def classify(
     if reason == "undetermined" and action in ("delayed", "expired"):
         # Still queued or given up after retries (RFC 3464 §2.3.3): the delivery expired.
         return "expired"
-    return _given_up(reason, text, action, reply_code)
-
-
-def _given_up(reason: str, text: str, action: str | None, reply_code: int | None) -> str:
-    """``expired`` for a connection that was never made, reported as failed.
-
-    A refused or unreachable host gave no SMTP reply, and a connection failure is transient
-    (RFC 5321 §4.5.4.1: the client retries), so a report that the message *failed* because
-    of one means the MTA gave up retrying: the same situation as "connection timed out"
-    given up, which the reason table reads as ``expired``. A delay report about the same
-    failure (RFC 3464 §2.3.3 action ``delayed``) stays ``network``.
-    """
-    if reason == "network" and action == "failed" and reply_code is None and _NO_CONNECTION.search(text):
-        return "expired"
     return reason
 
-
-#: Wording of a connection that was never made (no SMTP reply came; RFC 5321 §4.5.4.1).
-_NO_CONNECTION = re.compile(
-    r"connection refused|no route to host|network is (?:unreachable|down)|host unreachable",
-    re.IGNORECASE,
-)
 
 #: Wording of greylisting (a first-time sender told to come back later): the transient reply
 #: it is given with says nothing about the mailbox.

@@ -132,11 +132,12 @@ def finish(rec: Record) -> BounceRecipient:
     if rec.reason is not None:
         reason = rec.reason
     else:
-        said = " ".join((rec.diagnostic, rec.context))
+        said = read = " ".join((rec.diagnostic, rec.context))  # read: the words the reason is from
         reason = reasons.classify(cause_status or status, said, command=command, action=rec.action,
                                   reply_code=reply)
         if reason == "undetermined" and rec.explanation:
-            reason = reasons.classify(cause_status or status, rec.explanation, command=command,
+            read = rec.explanation
+            reason = reasons.classify(cause_status or status, read, command=command,
                                       action=rec.action, reply_code=reply)
         if (
             rec.diagnostic_type == "x-unix"
@@ -167,16 +168,7 @@ def finish(rec: Record) -> BounceRecipient:
             # domain's MTA wrote the report about its local delivery (Courier's "550 User
             # <ghost> unknown"), so the mailbox does not exist.
             reason = "user_unknown"
-        if reason == "expired" and m is not None:
-            # Given up after retries (Status X.4.7, "retry timeout exceeded", "could not be
-            # delivered for 5 days"), and the report quotes the last reply a server gave,
-            # with its own status: that reply is why it never went (a mailbox that stayed
-            # full, a system that kept failing), so its reading is the reason, as for a
-            # report that quotes it without the giving-up words. A connection never made
-            # (no reply, or a X.4.x one) stays expired.
-            by_reply = reasons.code_reason(m.group(2))
-            if by_reply is not None and by_reply[0] not in _NO_CAUSE:
-                reason = by_reply[0]
+        reason = _given_up(reason, read, rec.action, reply, m.group(2) if m else None)
         # A receiving provider's own reading of its refusals (data/bounce_rules.toml).
         reason = _provider_rules.apply(reason, status, rec.recipient, rec.remote_mta or remote)
     delayed = _is_delay_warning(rec.action, context)
@@ -236,6 +228,36 @@ def _serves_domain(host: str | None, address: str) -> bool:
     domain = address.rpartition("@")[2].lower()
     return host is not None and "." in domain and (host == domain or host.endswith("." + domain))
 
+
+def _given_up(reason: str, read: str, action: str, reply: int | None, quoted_status: str | None) -> str:
+    """The reason of a message given up after retries (docs/bounces.md, "Given up after
+    retries"): the last reply's cause, else ``expired``.
+
+    - A refused or unreachable host gave no SMTP reply, and a connection failure is transient
+      (RFC 5321 §4.5.4.1: the client retries), so a report that the message *failed* because
+      of one means the MTA gave up retrying: ``expired``, as "connection timed out" given up
+      reads in the reason table. A delay report (RFC 3464 §2.3.3 ``delayed``) stays
+      ``network``.
+    - An ``expired`` read from giving-up words or status (X.4.7, "retry timeout exceeded",
+      "could not be delivered for 5 days") yields to the last reply the report quotes with
+      its own status: that reply is why it never went (a mailbox that stayed full, a system
+      that kept failing), as for a report that quotes it without the giving-up words. A reply
+      about the path (X.4.x) says no more than "given up".
+    """
+    if reason == "network" and action == "failed" and reply is None and _NO_CONNECTION.search(read):
+        return "expired"
+    if reason == "expired" and quoted_status is not None:
+        by_reply = reasons.code_reason(quoted_status)
+        if by_reply is not None and by_reply[0] not in _NO_CAUSE:
+            return by_reply[0]
+    return reason
+
+
+#: Wording of a connection that was never made (no SMTP reply came; RFC 5321 §4.5.4.1).
+_NO_CONNECTION = re.compile(
+    r"connection refused|no route to host|network is (?:unreachable|down)|host unreachable",
+    re.IGNORECASE,
+)
 
 #: Readings of a quoted reply's status that name no cause a given-up message could be
 #: blamed on: none at all, or the path to the server (RFC 3463 §3.5, X.4.x: a connection
