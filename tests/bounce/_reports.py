@@ -17,7 +17,7 @@ def report(subject: str, explanation: str, fields: str, *, reporting: str = "mta
     ).encode()
 
 
-def failed(status: str, diagnostic: str, *, remote: str = "") -> str:
-    """The delivery-status fields of ann@shop.example's failure."""
-    return (f"\nFinal-Recipient: RFC822; ann@shop.example\nAction: failed\nStatus: {status}\n{remote}"
+def failed(status: str, diagnostic: str, *, remote: str = "", recipient: str = "ann@shop.example") -> str:
+    """The delivery-status fields of ``recipient``'s failure."""
+    return (f"\nFinal-Recipient: RFC822; {recipient}\nAction: failed\nStatus: {status}\n{remote}"
             f"Diagnostic-Code: {diagnostic}\n")

@@ -9,16 +9,11 @@ failure is not this recipient's: undetermined and never hard, so no good address
 from __future__ import annotations
 
 import pytest
-from tests.bounce._reports import report
+from tests.bounce._reports import failed, report
 
 from maildiag.bounce import parse_bounce
 
 LIAM_UNKNOWN = "550 5.1.1 <liam@customers.example>: no mailbox by that name is currently available"
-
-
-def fields(recipient: str, status: str, diagnostic: str) -> str:
-    return (f"\nFinal-Recipient: rfc822; {recipient}\nAction: failed\nStatus: {status}\n"
-            f"Diagnostic-Code: SMTP; {diagnostic}\n")
 
 
 def bounce(*per_recipient: tuple[str, str, str]) -> bytes:
@@ -26,7 +21,8 @@ def bounce(*per_recipient: tuple[str, str, str]) -> bytes:
     return report("Returned mail: Could not send message",
                   "The message attached below could not be delivered to one or more of the intended "
                   f"recipients:\n\n{names}",
-                  "".join(fields(*r) for r in per_recipient))
+                  "".join(failed(status, f"SMTP; {diagnostic}", recipient=recipient)
+                          for recipient, status, diagnostic in per_recipient))
 
 
 @pytest.mark.parametrize(
