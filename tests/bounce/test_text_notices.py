@@ -1,5 +1,5 @@
-"""Plain-text notices of old or small mail systems, written here after the first look at
-flufl.bounce's messages (docs/bounces.md, "flufl.bounce's messages, first look").
+"""Plain-text notices of old or small mail systems, written here after measuring
+flufl.bounce's messages (docs/bounces.md, "flufl.bounce's messages, vendored").
 
 - A daemon that lists its own users without a domain names mailboxes at its own
   organisational domain.
